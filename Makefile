@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make all` builds the dataset, `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+RAW    ?= raw
+OUT    ?= processed
+
+.DEFAULT_GOAL := help
+.PHONY: help all fetch build test lint eval bench release cron clean
+
+help:  ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+all: $(STAMP)  ## fetch what is new (offline: use the archive) and rebuild processed/
+	$(BIN)/python -m pipeline all --raw-dir $(RAW) --out-dir $(OUT)
+
+fetch: $(STAMP)  ## fetch the catalogue's pages into raw/ (skips what is archived)
+	$(BIN)/python -m pipeline fetch --raw-dir $(RAW)
+
+build: $(STAMP)  ## parse, extract, validate and export raw/ into processed/ (no network)
+	$(BIN)/python -m pipeline build --raw-dir $(RAW) --out-dir $(OUT)
+
+test: $(STAMP)  ## run the test suite and ruff
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff only
+	$(BIN)/ruff check .
+
+clean:  ## remove the virtual environment and built files
+	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.md
