@@ -1,0 +1,142 @@
+"""Command line: `python -m pipeline all|fetch|add|build|inspect`.
+
+Exit status: 0 success, 1 validation blocked the release (nothing published), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import re
+import sys
+from pathlib import Path
+
+from pipeline.archive import Archive
+from pipeline.catalogue import CatalogueError, merge_rows, read_catalogue, write_catalogue
+
+EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("pipeline")
+
+
+def sniff_content_type(data: bytes, name: str) -> str:
+    """text/html or text/plain for a file saved by hand, from its name, else its first bytes; PDF by magic."""
+    if data.startswith(b"%PDF"):
+        return "application/pdf"
+    if name.lower().endswith((".html", ".htm", ".shtml")) or data.lstrip()[:200].lower().startswith(
+            (b"<!doctype html", b"<html", b"<?xml")):
+        return "text/html"
+    return "text/plain"
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Archive a page or text capture saved by hand, with its provenance, and catalogue it."""
+    data = Path(args.file).read_bytes()
+    archive = Archive(args.raw_dir)
+    capture = archive.store(data, url=args.url, final_url=args.url, content_type=sniff_content_type(data, args.file),
+                            kind="report", source=args.source, title=args.title, published=args.published)
+    catalogue_path = Path(args.raw_dir) / "sources.csv"
+    row = {"kind": "report", "url": args.url, "sha256": "" if args.url else capture.sha256, "title": args.title,
+           "published": args.published, "source": args.source, "jurisdiction": args.jurisdiction,
+           "parent": args.parent, "level": args.level, "year": args.year}
+    write_catalogue(catalogue_path, merge_rows(read_catalogue(catalogue_path), [row]))
+    print(f"archived {args.file} as {capture.path} (sha256 {capture.sha256})")
+    return EXIT_OK
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch what the catalogue lists and the archive lacks."""
+    from pipeline.fetch import run_fetch
+
+    summary = run_fetch(Path(args.sources or Path(args.raw_dir) / "sources.csv"), Path(args.raw_dir),
+                        offline=args.offline, refresh=args.refresh, allow_private=args.allow_private)
+    print(summary.render(), file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Parse, extract, validate and export the archive into the output folder."""
+    from pipeline.build import ReleaseBlocked, build
+
+    try:
+        result = build(Path(args.raw_dir), Path(args.out_dir))
+    except ReleaseBlocked as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BLOCKED
+    counts = ", ".join(f"{len(frame)} {table}" for table, frame in result.frames.items())
+    print(f"built {counts} into {args.out_dir}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_all(args: argparse.Namespace) -> int:
+    """Fetch (going on from the archive when the network is down), then build."""
+    cmd_fetch(args)
+    return cmd_build(args)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print one local file parsed as a report, as JSON with the tables' field names."""
+    from pipeline.build import inspect_capture
+    from pipeline.model import Capture
+
+    data = Path(args.file).read_bytes()
+    capture = Capture(sha256=hashlib.sha256(data).hexdigest(), path=str(args.file), url=args.url,
+                      final_url=args.url, content_type=sniff_content_type(data, args.file))
+    json.dump(inspect_capture(capture, data), sys.stdout, ensure_ascii=False, indent=1, default=str)
+    print()
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def raw(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--raw-dir", default="raw", help="the raw archive (default raw)")
+
+    def fetching(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--sources", help="catalogue CSV (default RAW_DIR/sources.csv)")
+        sp.add_argument("--offline", action="store_true", help="do not touch the network")
+        sp.add_argument("--refresh", action="store_true", help="re-check archived pages (conditional requests)")
+        sp.add_argument("--allow-private", action="store_true", help="allow private and loopback addresses")
+
+    def building(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--out-dir", default="processed", help="where the tables go (default processed)")
+
+    sp = sub.add_parser("all", help="fetch, then build")
+    raw(sp), fetching(sp), building(sp)
+    sp.set_defaults(func=cmd_all)
+    sp = sub.add_parser("fetch", help="fetch the catalogue's pages into the archive")
+    raw(sp), fetching(sp)
+    sp.set_defaults(func=cmd_fetch)
+    sp = sub.add_parser("build", help="parse, extract, validate, export")
+    raw(sp), building(sp)
+    sp.set_defaults(func=cmd_build)
+    sp = sub.add_parser("add", help="archive a page or text capture saved by hand")
+    sp.add_argument("file")
+    raw(sp)
+    for opt in ("url", "title", "published", "source", "jurisdiction", "parent", "level", "year"):
+        sp.add_argument(f"--{opt}", default="", help=f"the capture's {opt}")
+    sp.set_defaults(func=cmd_add)
+    sp = sub.add_parser("inspect", help="parse one local file and print it as JSON")
+    sp.add_argument("file")
+    sp.add_argument("--url", default="")
+    sp.set_defaults(func=cmd_inspect)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a subcommand; map bad input to exit 2 with a one-line message."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    if getattr(args, "published", "") and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.published):
+        print(f"error: --published must be YYYY-MM-DD, not {args.published!r}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except (FileNotFoundError, IsADirectoryError, CatalogueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE

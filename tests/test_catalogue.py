@@ -1,0 +1,33 @@
+"""The catalogue reads, merges and writes raw/sources.csv without losing what it knew."""
+
+import pytest
+
+from pipeline.catalogue import CatalogueError, catalogue_entry, merge_rows, read_catalogue, write_catalogue
+
+
+def test_round_trip_and_merge_fills_empty_fields(tmp_path):
+    path = tmp_path / "sources.csv"
+    write_catalogue(path, [{"kind": "report", "url": "http://a.gov.cn/1.html", "jurisdiction": "某区"}])
+    rows = merge_rows(read_catalogue(path), [
+        {"kind": "report", "url": "http://a.gov.cn/1.html", "jurisdiction": "别的", "year": "2023"},
+        {"kind": "report", "url": "http://a.gov.cn/2.html", "found_on": "http://a.gov.cn/"},
+    ])
+    write_catalogue(path, rows)
+    again = read_catalogue(path)
+    assert [r["url"] for r in again] == ["http://a.gov.cn/1.html", "http://a.gov.cn/2.html"]
+    assert again[0]["jurisdiction"] == "某区" and again[0]["year"] == "2023"
+    assert again[1]["found_on"] == "http://a.gov.cn/"
+
+
+def test_bad_kind_names_the_line(tmp_path):
+    path = tmp_path / "sources.csv"
+    path.write_text("kind,url\nreport,http://a.gov.cn/\npage,http://b.gov.cn/\n", encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"sources.csv:3: kind"):
+        read_catalogue(path)
+
+
+def test_entry_found_by_url_or_sha256():
+    rows = [{"kind": "report", "url": "", "sha256": "ab" * 32, "jurisdiction": "光明区"},
+            {"kind": "listing", "url": "http://a.gov.cn/", "sha256": ""}]
+    assert catalogue_entry(rows, "", "ab" * 32)["jurisdiction"] == "光明区"
+    assert catalogue_entry(rows, "http://a.gov.cn/", "") == {}

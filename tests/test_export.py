@@ -1,0 +1,60 @@
+"""Export writes typed Parquet, UTF-8 CSV and a datapackage.json whose hashes match the files."""
+
+import hashlib
+import json
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline.export import export_tables
+from pipeline.schemas import TABLES, typed_frame
+
+
+def export(rows, out):
+    frames = {t: typed_frame(t, rows[t]) for t in TABLES}
+    return export_tables(frames, out, [{"title": "a.gov.cn", "path": "http://a.gov.cn/"}])
+
+
+def test_files_and_descriptor_agree(tmp_path, table_rows):
+    export(table_rows, tmp_path)
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    assert {r["name"] for r in package["resources"]} == set(TABLES) | {f"{t}-parquet" for t in TABLES}
+    for resource in package["resources"]:
+        data = (tmp_path / resource["path"]).read_bytes()
+        assert resource["bytes"] == len(data)
+        assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert package["licenses"][0]["name"] == "CC-BY-4.0"
+
+
+def test_parquet_is_typed_and_csv_is_plain_utf8(tmp_path, table_rows):
+    export(table_rows, tmp_path)
+    facts = pq.read_table(tmp_path / "facts.parquet")
+    assert str(facts.schema.field("kind").type).startswith("dictionary")
+    assert facts.schema.field("value_normalized").type == "double"
+    assert facts.column("value_normalized").to_pylist() == [960.0, 537000.0]
+    frame = pd.read_csv(tmp_path / "facts.csv", dtype=str, keep_default_na=False)
+    assert frame["unit"].tolist() == ["件", "万件"] and frame["qualifier"].tolist() == ["", "more_than"]
+    assert not (tmp_path / "facts.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_rebuild_is_byte_identical(tmp_path, table_rows):
+    first = {p.name: p.read_bytes() for p in export(table_rows, tmp_path / "a")}
+    second = {p.name: p.read_bytes() for p in export(table_rows, tmp_path / "b")}
+    assert first == second
+
+
+def test_frictionless_validates_the_package(tmp_path, table_rows):
+    from frictionless import validate
+
+    export(table_rows, tmp_path)
+    report = validate(str(tmp_path / "datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "message"])
+
+
+def test_frictionless_notices_a_changed_file(tmp_path, table_rows):
+    from frictionless import validate
+
+    export(table_rows, tmp_path)
+    with open(tmp_path / "facts.parquet", "ab") as f:
+        f.write(b"tampered")
+    assert not validate(str(tmp_path / "datapackage.json")).valid
