@@ -113,21 +113,18 @@ class Archive:
         with open(self.manifest_path, newline="", encoding="utf-8") as f:
             return list(csv.DictReader(f))
 
-    def latest_captures(self) -> list[Capture]:
-        """The newest successful capture of each page (by URL; by sha256 for captures without one)."""
-        latest: dict[str, Capture] = {}
+    def latest_rows(self) -> dict[str, dict[str, str]]:
+        """The newest successful row of each page whose capture is on disk, keyed by URL (by sha256 for
+        captures without one); one pass over the manifest."""
+        latest: dict[str, dict[str, str]] = {}
         for row in self.rows():
-            if row.get("sha256") and not row.get("error") and (self.root / row["path"]).exists():
-                latest[row["url"] or row["sha256"]] = capture_from_row(row)
-        return list(latest.values())
+            if row.get("sha256") and not row.get("error"):
+                latest[row["url"] or row["sha256"]] = row
+        return {key: row for key, row in latest.items() if (self.root / row["path"]).exists()}
 
-    def latest_row(self, url: str) -> dict[str, str] | None:
-        """The newest successful manifest row for `url`, for conditional requests."""
-        found = None
-        for row in self.rows():
-            if row["url"] == url and row.get("sha256") and not row.get("error"):
-                found = row
-        return found
+    def latest_captures(self) -> list[Capture]:
+        """The newest successful capture of each page."""
+        return [capture_from_row(row) for row in self.latest_rows().values()]
 
     def read(self, capture: Capture) -> bytes:
         """The archived bytes of a capture."""
