@@ -7,7 +7,7 @@ RAW    ?= raw
 OUT    ?= processed
 
 .DEFAULT_GOAL := help
-.PHONY: help all fetch build test lint eval bench release cron clean
+.PHONY: help venv all fetch build test lint eval bench clean
 
 help:  ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +31,13 @@ build: $(STAMP)  ## parse, extract, validate and export raw/ into processed/ (no
 test: $(STAMP)  ## run the test suite and ruff
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+eval: $(STAMP)  ## precision and recall of the fact extractor on the annotated reports in tests/gold
+	$(BIN)/python -m pipeline.evaluate
+
+bench: $(STAMP)  ## benchmarks: extraction speed, fetch politeness and throughput
+	$(BIN)/python bench/bench_extract.py
+	$(BIN)/python bench/bench_fetch.py
 
 lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check .

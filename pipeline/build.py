@@ -18,6 +18,7 @@ from pipeline.adapters import PageError, read_page
 from pipeline.archive import Archive
 from pipeline.catalogue import catalogue_entry, read_catalogue
 from pipeline.checks import consistency_checks
+from pipeline.codebook import codebook_markdown
 from pipeline.export import export_tables
 from pipeline.extract import extract_facts
 from pipeline.indicators import Indicator, assign_indicators, indicator_rows, load_taxonomy
@@ -132,11 +133,10 @@ def _attachments_of(archive: Archive, captures: list[Capture]) -> dict[str, list
     return found
 
 
-def collect_rows(raw_dir: Path) -> ReportRows:
+def collect_rows(raw_dir: Path, taxonomy: list[Indicator]) -> ReportRows:
     """Rows of every report capture in the archive (the newest capture of each page)."""
     archive = Archive(raw_dir)
     catalogue = read_catalogue(raw_dir / "sources.csv")
-    taxonomy = load_taxonomy()
     captures = archive.latest_captures()
     attachments = _attachments_of(archive, captures)
     total = ReportRows()
@@ -168,12 +168,13 @@ def package_sources(reports: pd.DataFrame) -> list[dict]:
 
 def build(raw_dir: Path, out_dir: Path) -> BuildResult:
     """Parse, extract, validate and export; raises ReleaseBlocked (writing nothing) when validation fails."""
-    frames = frames_from_rows(collect_rows(raw_dir))
+    taxonomy = load_taxonomy()
+    frames = frames_from_rows(collect_rows(raw_dir, taxonomy))
     validation = validate_tables(frames)
     if not validation.success:
         lines = "\n".join("  " + f.describe() for f in validation.failures)
         raise ReleaseBlocked(f"validation failed, nothing was published:\n{lines}")
-    written = export_tables(frames, out_dir, package_sources(frames["reports"]))
+    written = export_tables(frames, out_dir, package_sources(frames["reports"]), codebook_markdown(taxonomy))
     return BuildResult(frames, validation, written)
 
 

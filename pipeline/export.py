@@ -78,8 +78,9 @@ def datapackage(resources: list[dict], sources: list[dict]) -> dict:
     }
 
 
-def export_tables(frames: dict[str, pd.DataFrame], out_dir: Path, sources: list[dict]) -> list[Path]:
-    """Write every table as Parquet and CSV plus datapackage.json into out_dir; return the paths written."""
+def export_tables(frames: dict[str, pd.DataFrame], out_dir: Path, sources: list[dict],
+                  codebook: str = "") -> list[Path]:
+    """Write every table as Parquet and CSV, datapackage.json and the codebook; return the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written, resources = [], []
     for table in TABLES:
@@ -91,4 +92,7 @@ def export_tables(frames: dict[str, pd.DataFrame], out_dir: Path, sources: list[
     descriptor = json.dumps(datapackage(resources, sources), ensure_ascii=False, indent=2) + "\n"
     write_atomically(out_dir / "datapackage.json", descriptor.encode("utf-8"))
     written.append(out_dir / "datapackage.json")
+    if codebook:
+        write_atomically(out_dir / "CODEBOOK.md", codebook.encode("utf-8"))
+        written.append(out_dir / "CODEBOOK.md")
     return written

@@ -75,10 +75,13 @@ def expectation_specs(table: str) -> list[tuple[str, dict]]:
 def _quiet_great_expectations():
     """Import Great Expectations with its analytics off and its INFO chatter down; warnings still show."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    for name in list(logging.root.manager.loggerDict):  # some of its modules set INFO on their own logger
+        if name.startswith("great_expectations."):
+            logging.getLogger(name).setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return gx, context

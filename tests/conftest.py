@@ -10,10 +10,11 @@ def table_rows() -> dict[str, list[dict]]:
     """One report with a section, two facts, an indicator and a check: every table valid."""
     rid = "r0123456789ab"
     return {
-        "reports": [{"report_id": rid, "title": "某区2024年法治政府建设年度报告", "jurisdiction": "某区", "level": "district",
-                     "parent": "某市", "division_code": "440304", "year": 2024, "published_date": "2025-02-12",
-                     "publisher": "某区政府办公室", "index_number": "", "url": "http://a.gov.cn/1.html", "raw_sha256": SHA,
-                     "capture": "html", "adapter": "trs", "n_chars": 40, "n_facts": 2}],
+        "reports": [{"report_id": rid, "title": "某区2024年法治政府建设年度报告", "jurisdiction": "某区",
+                     "level": "district", "parent": "某市", "division_code": "440304", "year": 2024,
+                     "published_date": "2025-02-12", "publisher": "某区政府办公室", "index_number": "",
+                     "url": "http://a.gov.cn/1.html", "raw_sha256": SHA, "capture": "html", "adapter": "trs",
+                     "n_chars": 40, "n_facts": 2}],
         "sections": [{"report_id": rid, "section_id": "1", "level": 1, "heading": "一、主要工作", "text": "...",
                       "char_start": 0, "char_end": 40}],
         "facts": [
