@@ -595,10 +595,20 @@ class Run:
         self.latest = archive.latest_rows()
         self._seen_lock = threading.Lock()
         self._done: set[tuple[str, str]] = set()
+        # DNS failures wait here until some host resolves: on a machine with no network at all they say
+        # nothing about the sites, and recording them would only churn the committed manifest.
+        self._dns_failures: list[dict[str, str]] = []
 
     def _count(self, url: str, outcome: str) -> None:
         self.summary.count(url, outcome)
         self.progress.tick(outcome)
+
+    def record_dns_failures_if_online(self) -> None:
+        """Write the held-back DNS failures to the manifest, once some host has resolved."""
+        if self.fetcher.dns_ok:
+            for failure in self._dns_failures:
+                self.archive.record_failure(**failure)
+        self._dns_failures.clear()
 
     def archived_page(self, url: str) -> FetchedPage | None:
         """The newest archived capture of `url` as a Page, if there is one."""
@@ -628,7 +638,12 @@ class Run:
             got = self.fetcher.get(url, headers=conditional_headers(previous))
         except FetchError as exc:
             log.info("%s: %s", url, exc.reason)
-            self.archive.record_failure(url, status=exc.status, error=exc.reason, **extra)
+            failure = {"url": url, "status": exc.status, "error": exc.reason, **extra}
+            if exc.dns and not self.fetcher.dns_ok:
+                with self._seen_lock:
+                    self._dns_failures.append(failure)
+            else:
+                self.archive.record_failure(**failure)
             self._count(url, exc.outcome)
             return None
         if got.status == 304 and previous:
@@ -820,6 +835,7 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
         raise
     finally:
         progress.close()
+    run.record_dns_failures_if_online()
     if watch.no_network or (fetcher.dns_failed and not fetcher.dns_ok):
         message = (f"no network: {len(fetcher.dns_failed)} host(s) failed DNS lookup and none resolved; "
                    "nothing more fetched")

@@ -17,7 +17,7 @@ from werkzeug import Request, Response
 
 from pipeline.archive import Archive
 from pipeline.catalogue import read_catalogue, write_catalogue
-from pipeline.fetch import FetchConfig, run_fetch
+from pipeline.fetch import FetchConfig, resolve_host, run_fetch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "listings"
 ROOT = Path(__file__).parent.parent
@@ -439,7 +439,21 @@ def test_offline_or_no_network_warns_and_returns(server, tmp_path, caplog):
 
     summary, rows = fetch(tmp_path, reports(*hosts), resolver=no_dns)
     assert "no network" in summary.render() and "no network" in caplog.text
-    assert rows and all("DNS lookup" in r["error"] for r in rows)
+    assert summary.failed >= 5 and rows == []  # nothing is known about the sites: manifest untouched
+
+
+def test_dns_failure_is_recorded_when_the_network_is_up(server, tmp_path):
+    server.expect_request("/r.html").respond_with_data(page(), content_type="text/html; charset=utf-8")
+    good, bad = server.url_for("/r.html"), "http://nosuchsite.example.gov.cn/r.html"
+
+    def resolver(host: str, port: int):
+        if host == "nosuchsite.example.gov.cn":
+            raise socket.gaierror(-2, "Name or service not known")
+        return resolve_host(host, port)
+
+    _, rows = fetch(tmp_path, reports(bad, good), resolver=resolver)
+    assert {r["url"]: bool(r["sha256"]) for r in rows} == {bad: False, good: True}
+    assert "DNS lookup" in next(r["error"] for r in rows if r["url"] == bad)
 
 
 RUN_SCRIPT = """
