@@ -132,9 +132,9 @@ class Archive:
 
 
 def capture_from_row(row: dict[str, str]) -> Capture:
-    """A Capture from a manifest row (unknown columns ignored)."""
+    """A Capture from a manifest row (unknown columns ignored; empty ones take the Capture's defaults)."""
     names = set(Capture.__dataclass_fields__)
-    return Capture(**{k: v for k, v in row.items() if k in names and v is not None})
+    return Capture(**{k: v for k, v in row.items() if k in names and v})
 
 
 def capture_as_row(capture: Capture) -> dict[str, str]:

@@ -139,7 +139,7 @@ def related_fact(anchor: Fact, indicator_id: str, facts: list[Fact], text: str) 
     same = [f for f in facts if f.indicator_id == indicator_id and f is not anchor]
     paragraph = paragraph_span(anchor, text)
     if paragraph is not None:
-        near = [f for f in same if paragraph[0] <= f.char_start < paragraph[1]]
+        near = [f for f in same if f.char_start is not None and paragraph[0] <= f.char_start < paragraph[1]]
         if near:
             return min(near, key=lambda f: abs(f.char_start - anchor.char_start))
     anchors = sum(f.indicator_id == anchor.indicator_id for f in facts)
@@ -147,8 +147,9 @@ def related_fact(anchor: Fact, indicator_id: str, facts: list[Fact], text: str) 
 
 
 def paragraph_span(fact: Fact, text: str) -> tuple[int, int] | None:
-    """[start, end) of the paragraph ("\\n"-separated) holding the fact, or None when offsets miss the text."""
-    if not 0 <= fact.char_start < len(text):
+    """[start, end) of the paragraph ("\\n"-separated) holding the fact, or None when offsets miss the text
+    (or the fact, read from a table, has none)."""
+    if fact.char_start is None or not 0 <= fact.char_start < len(text):
         return None
     start = text.rfind("\n", 0, fact.char_start) + 1
     end = text.find("\n", fact.char_start)
@@ -164,7 +165,7 @@ def rate_tolerance(rate: Fact, text: str) -> float:
 
 def _number_as_written(fact: Fact, text: str) -> str:
     """The digits of the fact as written (96.10 keeps its zero); the value's shortest form when not found."""
-    if 0 <= fact.char_start < fact.char_end <= len(text):
+    if fact.char_start is not None and fact.char_end is not None and 0 <= fact.char_start < fact.char_end <= len(text):
         written = re.match(r"\d+(?:\.\d+)?", text[fact.char_start:fact.char_end])
         if written:
             return written.group()
@@ -176,4 +177,6 @@ def _number_as_written(fact: Fact, text: str) -> str:
 
 def _phrase(fact: Fact, text: str) -> str:
     """The quote, or the few characters before the number when the quote is empty."""
-    return fact.quote or text[max(0, fact.char_start - 15):max(0, fact.char_start)]
+    if fact.quote or fact.char_start is None:
+        return fact.quote
+    return text[max(0, fact.char_start - 15):max(0, fact.char_start)]

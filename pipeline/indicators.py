@@ -202,10 +202,11 @@ def indicator_for(fact: Fact, text: str, taxonomy: list[Indicator],
 
 
 def fact_context(fact: Fact, text: str, finder: tuple[re.Pattern[str], dict[str, str]]) -> FactContext:
-    """The sentence before the number; falls back to the fact's subject when the offsets miss the text."""
+    """The sentence before the number; falls back to the fact's subject when the offsets miss the text or
+    are None (a table cell: its row and column headers, digits of years dropped, read as one clause)."""
     start, end = fact.char_start, fact.char_end
-    if not 0 <= start < end <= len(text):
-        before, clause_start = fact.subject, 0
+    if start is None or end is None or not 0 <= start < end <= len(text):
+        before, clause_start = re.sub(r"[\d.,]+", "", fact.subject.replace(" / ", " ")), 0
     else:
         lo = max(0, start - LOOKBACK)
         sentence_start = max(text.rfind(c, lo, start) for c in SENTENCE_ENDS) + 1
@@ -292,7 +293,7 @@ def indicator_rows(report: Report, facts: list[Fact], taxonomy: list[Indicator])
     by_id = {i.id: i for i in taxonomy}
     grouped: dict[str, list[Fact]] = defaultdict(list)
     checks: list[Check] = []
-    for fact in sorted(facts, key=lambda f: f.char_start):
+    for fact in sorted(facts, key=_reading_order):
         if not fact.indicator_id or fact.is_target:
             continue
         indicator = by_id.get(fact.indicator_id)
@@ -318,6 +319,11 @@ def indicator_rows(report: Report, facts: list[Fact], taxonomy: list[Indicator])
                                 f"{indicator_id}: took {chosen.fact_id} ({chosen.value_normalized:g}); "
                                 f"also stated: {named}", chosen.fact_id))
     return rows, checks
+
+
+def _reading_order(fact: Fact) -> tuple[bool, int]:
+    """Text facts by offset, then table facts (no offset) in the order given."""
+    return fact.char_start is None, fact.char_start or 0
 
 
 def chosen_fact(group: list[Fact]) -> Fact:

@@ -43,6 +43,7 @@ class Page:
     site_name: str = ""
     tables: list[Table] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)  # absolute URLs
+    checks: list[Check] = field(default_factory=list)  # problems worked around: mislabelled charset, cut page
 
 
 @dataclass
@@ -72,8 +73,8 @@ class Fact:
     kind: str  # count | rate | amount | change | ratio | duration
     direction: str  # up | down for changes, else ""
     is_target: bool
-    char_start: int  # offsets of the number (and unit) into the report text
-    char_end: int
+    char_start: int | None  # offsets of the number (and unit) into the report text; None for table cells
+    char_end: int | None
     section_id: str = ""
     indicator_id: str = ""
     fact_id: str = ""  # set by the build: "<report_id>-<n>"

@@ -3,6 +3,8 @@
 A heading is only recognised where a paragraph starts (line start, or a run of spaces when paragraphs
 were run together on one line), and only if its number continues the sequence at its level: this is
 what keeps 2024年, 1.04:1, "一、二季度" and list items inside a paragraph from becoming sections.
+The one exception: in a paragraph that starts with 一是, the 二是, 三是 … that open its later sentences
+are sibling sections too ("一是学习。…二是宣传。…"), each heading running to its first 。.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ STYLES: list[tuple[str, float, re.Pattern[str]]] = [
 # where a paragraph starts: text start, after a newline, or after spaces inside a line
 PARAGRAPH_START = re.compile(r"(?:\A|\n|[ \t\u3000\u00a0])[ \t\u3000\u00a0]*(?=\S)")
 HEADING_END = re.compile(r"[。！？!?]|\n|[ \t\u3000\u00a0]{2,}|\u3000")
+# a run-in 二是 / 三是 …: opens a sentence inside the paragraph (after 。；!? and optional spaces)
+RUN_IN_SHI = re.compile(rf"(?<=[。；;！？!?])[ \t\u3000\u00a0]*(?P<n>{CN})是(?![否的])")
 
 
 @dataclass
@@ -52,9 +56,9 @@ def chinese_number(s: str) -> int:
 
 def heading_at(text: str, start: int, stop: int) -> str:
     """The heading that starts at `start`: to the end of its line, or of its first sentence if run in,
-    and never past `stop` (where the next marker starts)."""
+    and never past `stop` (where the next marker starts; a 一是…；二是… heading drops its ；)."""
     end = HEADING_END.search(text, start, stop)
-    return text[start:end.start() if end else stop].strip()
+    return text[start:end.start() if end else stop].strip().rstrip("；;")
 
 
 def _candidates(text: str) -> list[_Candidate]:
@@ -68,9 +72,30 @@ def _candidates(text: str) -> list[_Candidate]:
                 line_start = start == 0 or "\n" in m.group()
                 found.append((start, style, rank, chinese_number(mm.group("n")), line_start))
                 break
+    found = sorted(found + _run_in_shi(text, found))
     stops = [f[0] for f in found[1:]] + [len(text)] * bool(found)
     return [_Candidate(start, style, rank, n, line_start, heading_at(text, start, stop))
             for (start, style, rank, n, line_start), stop in zip(found, stops, strict=True)]
+
+
+def _run_in_shi(text: str, found: list[tuple]) -> list[tuple]:
+    """二是, 三是 … run into a paragraph that starts with 一是 (or with a later 是-marker), each opening a
+    sentence, in sequence: sibling markers.
+
+    Only a paragraph that itself starts with such a marker has them, so an enumeration inside a sentence
+    (…内容一是甲。二是乙。) stays text; the paragraph ends at the line end or at the next paragraph-start marker."""
+    extra = []
+    for i, (start, style, rank, number, _) in enumerate(found):
+        if style != "cn_shi":
+            continue
+        newline = text.find("\n", start)
+        end = min(found[i + 1][0] if i + 1 < len(found) else len(text), len(text) if newline < 0 else newline)
+        expected = number + 1
+        for m in RUN_IN_SHI.finditer(text, start, end):
+            if chinese_number(m.group("n")) == expected and _has_heading_text(text, m.end()):
+                extra.append((m.start("n"), style, rank, expected, False))
+                expected += 1
+    return extra
 
 
 def _has_heading_text(text: str, pos: int) -> bool:

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from pdfmaker import make_pdf
 
 from pipeline.adapters import PageError, read_page
 from pipeline.adapters.base import label_values
@@ -260,36 +261,6 @@ def test_generic_site_uses_main_text_extraction():
 # ---------------------------------------------------------------- PDF and DOCX
 
 
-def make_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF in the Adobe-GB1 STSong-Light font, which readers supply (nothing embedded)."""
-    ops = ["BT", "/F1 12 Tf", "14 TL", "50 780 Td"]
-    ops += [f"<{line.encode('utf-16-be').hex()}> Tj T*" for line in lines]
-    stream = "\n".join([*ops, "ET"]).encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >>"
-        b" /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H"
-        b" /DescendantFonts [6 0 R] >>",
-        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light"
-        b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor 7 0 R >>",
-        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [0 -200 1000 900]"
-        b" /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 80 >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
 def test_pdf_text_layer_with_wrapped_lines_rejoined():
     data = make_pdf([
         "某某县2023年法治政府建设年度报告",
@@ -370,17 +341,27 @@ def test_images_and_legacy_office_files(magic: bytes):
 def test_truncated_html_cut_mid_tag_keeps_what_arrived():
     data = (PAGES / "trs-gbk-no-meta.html").read_bytes()
     cut = data[: data.index("三、存在的问题".encode("gbk")) - 8]  # inside '<p>' of the last paragraph
-    page = read_page(cut, capture())
+    page = read_page(cut, capture(url="http://www.example.gov.cn/t20230315_1.html"))
     assert page.adapter == "trs"
     assert page.text.splitlines()[-1].startswith("二、严格规范公正文明执法。全区办理行政处罚案件3452件")
+    assert [(c.check, c.severity) for c in page.checks] == [("capture_truncated", "warning")]
+    assert page.checks[0].message.startswith("http://www.example.gov.cn/t20230315_1.html: ")
 
 
 def test_gbk_page_mislabelled_utf8_in_meta():
     data = (PAGES / "trs-gbk-no-meta.html").read_bytes().replace(b"<head>", b'<head><meta charset="utf-8">')
-    page = read_page(data, capture(content_type="text/html; charset=utf-8"))
+    page = read_page(data, capture(url="http://a.gov.cn/1.html", content_type="text/html; charset=utf-8"))
     assert page.title == "某某区2022年度法治政府建设工作报告"
     assert "罚没金额2310.5万元" in page.text
     assert "\ufffd" not in page.text
+    assert [(c.check, c.severity) for c in page.checks] == [("charset_mislabelled", "warning")]
+    assert "http://a.gov.cn/1.html" in page.checks[0].message and "gb18030" in page.checks[0].message
+
+
+def test_well_formed_pages_carry_no_checks():
+    for name in ("trs-gbk-no-meta.html", "trs-gbk-meta-charset.html", "table-of-numbers.html",
+                 "generic-unknown-site.html", "gkmlpt-content.html"):
+        assert read_fixture(name).checks == [], name
 
 
 def test_fifty_megabyte_page_of_padding_after_the_body():
@@ -389,9 +370,11 @@ def test_fifty_megabyte_page_of_padding_after_the_body():
     data = head.replace('<div id="bottom">', pad + '<div id="bottom">').encode("utf-8")
     del pad
     assert len(data) > 50 * 1024 * 1024
-    page = read_page(data, capture())
+    page = read_page(data, capture(url="http://a.gov.cn/big.html"))
     assert page.adapter == "trs"
     assert "全区办理行政处罚案件3452件" in page.text
+    assert [(c.check, c.severity) for c in page.checks] == [("page_truncated", "warning")]
+    assert page.checks[0].message.startswith("http://a.gov.cn/big.html: page of 5")
 
 
 def test_fifty_megabyte_inline_image_before_the_text():
@@ -401,6 +384,7 @@ def test_fifty_megabyte_inline_image_before_the_text():
     del image
     page = read_page(data, capture())
     assert page.text.splitlines()[-1] == "三、存在的问题。部分单位对法治政府建设重视程度还不够高。"
+    assert page.checks == []  # the image went, nothing of the page was cut
 
 
 def test_navigation_only_page_has_no_report():

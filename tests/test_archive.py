@@ -55,3 +55,8 @@ def test_unknown_manifest_field_is_refused(tmp_path):
 ])
 def test_extension_for(content_type, url, ext):
     assert extension_for(content_type, url) == ext
+
+
+def test_capture_without_a_kind_counts_as_a_report(tmp_path):
+    Archive(tmp_path).store(b"<html>report</html>", url="http://a.gov.cn/r.html", content_type="text/html")
+    assert [c.kind for c in Archive(tmp_path).latest_captures()] == ["report"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from pipeline.encoding import canonical_encoding, decode, detect_encoding
+from pipeline.encoding import canonical_encoding, decode, detect_encoding, mislabelled_charsets
 
 PAGE = '<html><head>{meta}</head><body><p>法治政府建设年度报告：全年办理行政复议案件215件。</p></body></html>'
 
@@ -69,3 +69,32 @@ def test_canonical_encoding_widens_gb_family_and_rejects_unknown():
 def test_undecodable_bytes_never_raise():
     text, _ = decode(bytes(range(256)) * 10, "text/html; charset=utf-8")
     assert isinstance(text, str)
+
+
+def test_server_default_latin1_header_on_a_gbk_page_is_overruled():
+    data = PAGE.format(meta="").encode("gbk")
+    text, encoding = decode(data, "text/html; charset=ISO-8859-1")
+    assert encoding == "gb18030"
+    assert "行政复议案件215件" in text
+    assert mislabelled_charsets(data, "text/html; charset=ISO-8859-1", encoding) == ["ISO-8859-1"]
+
+
+def test_latin1_header_on_western_text_is_kept():
+    data = "<p>Café résumé naïve</p>".encode("latin-1")
+    assert detect_encoding(data, "text/html; charset=iso-8859-1") == "iso8859-1"
+
+
+def test_mislabelled_charsets_names_the_labels_that_lied():
+    gbk_as_utf8 = PAGE.format(meta='<meta charset="utf-8">').encode("gbk")
+    _, used = decode(gbk_as_utf8, "text/html; charset=UTF-8")
+    assert mislabelled_charsets(gbk_as_utf8, "text/html; charset=UTF-8", used) == ["UTF-8"]
+    utf8_as_gbk = PAGE.format(meta='<meta charset="gb2312">').encode("utf-8")
+    assert mislabelled_charsets(utf8_as_gbk, "", "utf-8") == ["gb2312"]
+
+
+def test_honest_or_missing_labels_are_not_mislabelled():
+    gbk = PAGE.format(meta='<meta charset="gb2312">').encode("gbk")
+    assert mislabelled_charsets(gbk, "text/html; charset=GBK", decode(gbk, "")[1]) == []
+    assert mislabelled_charsets(PAGE.format(meta="").encode("utf-8"), "text/html", "utf-8") == []
+    assert mislabelled_charsets(codecs.BOM_UTF8 + b"<p>x</p>", "text/html; charset=utf-8", "utf-8-sig") == []
+    assert mislabelled_charsets(b'<meta charset="no-such">', "", "utf-8") == []

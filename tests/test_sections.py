@@ -57,12 +57,51 @@ def test_futian_preamble_is_section_zero_and_ends_before_first_heading():
     assert "法治政府建设各项工作取得新成效" in sections[0].text
 
 
-def test_futian_yishi_only_when_it_starts_a_paragraph():
-    sections = by_id(read("futian-2024.txt"))
+def test_futian_run_in_ershi_sanshi_are_siblings_of_the_paragraph_yishi():
+    text = read("futian-2024.txt")
+    sections = by_id(text)
     assert sections["1.1.1"].heading == "一是深入学习宣传贯彻习近平法治思想"
-    assert "1.1.2" not in sections  # 二是 is inside the same paragraph
-    assert "二是深入学习贯彻党的二十届三中全会精神" in sections["1.1.1"].text
+    assert sections["1.1.2"].heading == "二是深入学习贯彻党的二十届三中全会精神"
+    assert sections["1.1.3"].heading.startswith("三是抓实党政主要负责人履行推进法治建设第一责任人职责")
+    assert "二是" not in sections["1.1.1"].text  # 一是 ends where 二是 starts
+    assert sections["1.1.1"].char_end <= sections["1.1.2"].char_start
+    assert [sid for sid in sections if sid.startswith("1.7.")] == ["1.7.1", "1.7.2", "1.7.3"]
     assert [sections[f"2.{n}"].heading[:2] for n in range(1, 5)] == ["一是", "二是", "三是", "四是"]
+    assert section_for(split_sections(text), text.index("调解成功率达96.1%")) == "1.7.1"
+    assert_consistent(text)
+
+
+def test_run_in_shi_after_semicolons_heading_up_to_first_full_stop():
+    text = "一、做法\n一是加强领导；二是完善制度，健全机制。三是严格执法。\n二、问题\n"
+    sections = by_id(text)
+    assert list(sections) == ["1", "1.1", "1.2", "1.3", "2"]
+    assert sections["1.1"].heading == "一是加强领导"
+    assert sections["1.2"].heading == "二是完善制度，健全机制"
+    assert sections["1.3"].text == "三是严格执法。"
+    assert_consistent(text)
+
+
+def test_run_in_shi_only_in_sequence():
+    text = "（一）执法\n一是规范执法。内容。三是跳号。二是接续。内容一是不算。三是再续。\n（二）监督\n"
+    sections = by_id(text)
+    assert list(sections) == ["1", "1.1", "1.2", "1.3", "2"]
+    assert [sections[k].heading for k in ("1.1", "1.2", "1.3")] == ["一是规范执法", "二是接续", "三是再续"]
+    assert "三是跳号" in sections["1.1"].text
+
+
+def test_yishi_inside_a_sentence_starts_nothing():
+    text = "（一）执法\n全年重点做了三件事：一是规范执法。二是严格监督。三是公开透明。\n（二）监督\n"
+    sections = by_id(text)
+    assert list(sections) == ["1", "2"]
+    assert "二是严格监督" in sections["1"].text
+
+
+def test_run_in_shi_continues_a_paragraph_started_by_a_later_marker():
+    text = "（一）执法\n一是规范执法。内容。\n二是严格监督。三是公开透明。\n（二）监督\n内容二是不算。三是也不算。\n"
+    sections = by_id(text)
+    assert list(sections) == ["1", "1.1", "1.2", "1.3", "2"]
+    assert sections["1.3"].text == "三是公开透明。"
+    assert "三是也不算" in sections["2"].text
 
 
 def test_guangming_heading_starting_with_a_year():

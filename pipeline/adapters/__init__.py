@@ -11,8 +11,8 @@ from lxml import html
 
 from pipeline.adapters import docx, generic, gkmlpt, nfcms, pdf, text, trs
 from pipeline.adapters.base import PageError, base_url, parse_html, visible_text_length
-from pipeline.encoding import decode
-from pipeline.model import Capture, Page
+from pipeline.encoding import decode, mislabelled_charsets
+from pipeline.model import Capture, Check, Page
 
 __all__ = ["PageError", "read_page", "MAX_HTML_BYTES"]
 
@@ -58,12 +58,36 @@ def _read(data: bytes, capture: Capture) -> Page:
         return docx.read(data)
     _reject_binary(data)
     content_type = (capture.content_type or "").lower()
-    source, _ = decode(_shrink(data), content_type)
+    shrunk, cut = _shrink(data)
+    source, encoding = decode(shrunk, content_type)
     if source.count("\ufffd") > 0.1 * len(source):
         raise PageError("undecodable bytes: not text in any known encoding")
     if _is_plain_text(source, content_type):
-        return text.read(source)
-    return _read_html(source, capture.final_url or capture.url)
+        page = text.read(source)
+    else:
+        page = _read_html(source, capture.final_url or capture.url)
+        if not cut and _ends_early(source):
+            page.checks.append(_check(capture, "capture_truncated", "the HTML stops before </body> and </html>: "
+                                      "the capture looks cut off, the text is read up to the cut"))
+    if wrong := mislabelled_charsets(shrunk, content_type, encoding):
+        page.checks.append(_check(capture, "charset_mislabelled", f"declared charset {', '.join(wrong)} does not "
+                                  f"fit the bytes; read as {encoding}"))
+    if cut:
+        page.checks.append(_check(capture, "page_truncated", f"page of {len(data):,} bytes cut at {MAX_HTML_BYTES:,} "
+                                  f"({cut:,} bytes dropped once inline images, comments and styles were gone); "
+                                  "any text after the cut is lost"))
+    return page
+
+
+def _check(capture: Capture, name: str, message: str) -> Check:
+    """A warning about a problem the adapter worked around, naming the capture."""
+    return Check(name, "warning", f"{capture.url or capture.source or capture.path}: {message}")
+
+
+def _ends_early(source: str) -> bool:
+    """An HTML capture whose closing tags never arrived (a transfer cut off mid-page)."""
+    tail = source[-4096:].lower()
+    return "</html" not in tail and "</body" not in tail
 
 
 def _reject_binary(data: bytes) -> None:
@@ -79,14 +103,14 @@ def _reject_binary(data: bytes) -> None:
         raise PageError(f"binary data: {controls} control bytes in the first {len(head)}")
 
 
-def _shrink(data: bytes) -> bytes:
+def _shrink(data: bytes) -> tuple[bytes, int]:
     """The page without inline base64 images, and for huge pages without comments and styles, cut to
-    MAX_HTML_BYTES, so a freak page cannot exhaust memory."""
+    MAX_HTML_BYTES, so a freak page cannot exhaust memory; and how many bytes the cut dropped."""
     if b"base64," in data:
         data = _DATA_URI.sub(b"data:,", data)
     if len(data) > MAX_HTML_BYTES:
         data = _BLOAT.sub(b"", data)
-    return data[:MAX_HTML_BYTES]
+    return data[:MAX_HTML_BYTES], max(0, len(data) - MAX_HTML_BYTES)
 
 
 def _is_plain_text(source: str, content_type: str) -> bool:
