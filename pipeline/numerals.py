@@ -25,6 +25,8 @@ _WIDTH_PAIRS = {
     ord("－"): "-",
     ord("／"): "/",
     ord("～"): "~",
+    ord("〜"): "~",  # wave dash, written for ranges (10〜15个工作日)
+    ord("∶"): ":",  # ratio colon U+2236 (1.52∶1)
     ord("\u00a0"): " ",
 }
 WIDTH_TABLE = str.maketrans(_WIDTH_PAIRS)
@@ -44,7 +46,9 @@ APPROXIMATE_MARKS = ("余", "多")
 CHINESE_DIGITS = "零〇一二两三四五六七八九十百千万亿"
 MAX_INTEGER_DIGITS = 15  # longer digit runs are identifiers (phone, ID, index numbers), not quantities
 
-_ARABIC_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+# Thousands are grouped with an ASCII comma or, in text typed with a Chinese input method, a full-width one.
+_ARABIC_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|[1-9]\d{0,2}(?:，\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+THOUSANDS_SEPARATORS = str.maketrans("", "", ",，")
 _CHINESE_RE = re.compile(rf"[{CHINESE_DIGITS}]+(?:点[零〇一二两三四五六七八九]+)?")
 _PERCENT_WORD = "百分之"
 _PERMILLE_WORD = "千分之"
@@ -57,11 +61,11 @@ def normalize_width(text: str) -> str:
 
 
 def parse_arabic(text: str) -> float:
-    """Return the value of an Arabic numeral such as 1,234.5 (full-width digits allowed)."""
+    """Return the value of an Arabic numeral such as 1,234.5 or 1，234 (full-width digits allowed)."""
     s = normalize_width(text).strip()
     if not _ARABIC_RE.fullmatch(s):
         raise ValueError(f"not an Arabic numeral: {text!r}")
-    digits = s.replace(",", "")
+    digits = s.translate(THOUSANDS_SEPARATORS)
     if len(digits.split(".")[0]) > MAX_INTEGER_DIGITS:
         raise ValueError(f"too many digits to be a quantity: {text[:40]!r}")
     return float(digits)

@@ -290,12 +290,212 @@ def test_wrong_type_is_a_clear_error() -> None:
         extract_facts(b"\xe5\x8f\x97")  # type: ignore[arg-type]
 
 
+# --- writings seen in other provinces -------------------------------------------------------------
+
+
+def test_full_width_comma_groups_thousands() -> None:
+    text = "全县办理不动产登记3，517件，涉及金额12，604.5万元，抽检食品2，306批次。"
+    assert values(text) == [(3517, "件"), (12604.5, "万元"), (2306, "批次")]
+    assert only("共接待来访群众1，024人次，").quote == "共接待来访群众1，024人次"
+
+
+def test_full_width_comma_between_clauses_is_not_a_separator() -> None:
+    assert values("整改问题8，36个已销号。") == [(36, "个")]  # 36 is no thousands group
+    assert values("复议决定书为0，120件已履行。") == [(0, ""), (120, "件")]  # groups never start with 0
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "qualifier"),
+    [
+        ("复议与应诉案件之比为2.07∶1，", 2.07, ""),  # U+2236 RATIO
+        ("调解与诉讼比例达到３：１，", 3, ""),  # full-width digits and colon
+        ("复诉比保持在1.2∶1以上。", 1.2, "以上"),
+    ],
+)
+def test_ratios_with_any_colon(text: str, value: float, qualifier: str) -> None:
+    fact = only(text)
+    assert (fact.value, fact.unit, fact.kind, fact.qualifier_raw) == (value, ":1", "ratio", qualifier)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("年内归档执法案卷1,208卷，", 1208, "卷"),
+        ("清单事项分为7大类，", 7, "大类"),
+        ("举办业务培训班两期，", 2, "期"),
+        ("清理整治占道经营点位三十六处，", 36, "处"),
+        ("编印《以案释法》读本十二期，", 12, "期"),
+        ("热线接听来电1200余通，", 1200, "通"),
+        ("发布典型案例8则，", 8, "则"),
+    ],
+)
+def test_more_units_and_word_units_after_longer_chinese_numerals(text: str, value: float, unit: str) -> None:
+    fact = only(text)
+    assert (fact.value, fact.unit) == (value, unit)
+
+
+def test_one_character_numerals_before_word_units_stay_words() -> None:
+    assert values("推进二期工程建设十分重要，用时四周，三通一平。") == []
+
+
+@pytest.mark.parametrize(
+    "text", ["纪念现行宪法公布施行40周年，", "喜迎建区三十周年，", "十一期间加强巡查，", "两节期间开展检查，"]
+)
+def test_anniversaries_and_holidays_are_not_facts(text: str) -> None:
+    assert values(text) == []
+
+
+def test_weeks_still_count_after_two() -> None:
+    assert values("两周内完成整改。") == [(2, "周")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("每个网格配备3到5名网格员。", [(3, "名"), (5, "名")]),
+        ("承诺办结时限为10-15个工作日。", [(10, "个工作日"), (15, "个工作日")]),
+        ("每月开展联合巡查一至两次。", [(1, "次"), (2, "次")]),
+        ("检测周期缩短为7～10天。", [(7, "天"), (10, "天")]),
+        ("编印普法手册1万至2万份。", [(1, "万份"), (2, "万份")]),
+        ("开展巡回宣讲20～30场。", [(20, "场"), (30, "场")]),
+    ],
+)
+def test_a_range_gives_two_facts_sharing_the_unit(text: str, expected: list[tuple[float, str]]) -> None:
+    assert values(text) == expected
+
+
+def test_both_ends_of_a_range_share_its_change_verb_and_qualifier() -> None:
+    facts = extract_facts("调解成功率同比提高2至4个百分点，约30至40人。")
+    assert [(f.kind, f.direction) for f in facts[:2]] == [("change", "up"), ("change", "up")]
+    assert [f.qualifier_raw for f in facts[2:]] == ["约", "约"]
+
+
+def test_the_first_number_of_a_range_spans_to_the_shared_unit() -> None:
+    text = "每个网格配备3到5名网格员。"
+    first, second = extract_facts(text)
+    assert text[first.char_start : first.char_end] == "3到5名"
+    assert text[second.char_start : second.char_end] == "5名"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["力争用两到三年时间完成改造，", "6月至8月开展集中整治，", "《规划（2024—2026年）》印发后，", "连续获评第1至3名。",
+     "日期2024-05-06，电话0871-6543210。"],
+)  # fmt: skip
+def test_plan_periods_date_windows_and_ordinal_ranges_are_not_facts(text: str) -> None:
+    assert values(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit", "raw", "normalized"),
+    [
+        ("全年办理公证逾千件，", 1000, "件", "逾", 1000),
+        ("宣传活动惠及群众超万人，", 1, "万人", "超", 10_000),
+        ("帮扶近百家企业完成合规整改，", 100, "家", "近", 100),
+        ("挽回经济损失约千万元，", 1000, "万元", "约", 10_000_000),
+        ("排查安全隐患近千处，", 1000, "处", "近", 1000),
+    ],
+)
+def test_a_bare_round_number_after_an_approximation_word(
+    text: str, value: float, unit: str, raw: str, normalized: float
+) -> None:
+    fact = only(text)
+    assert (fact.value, fact.unit, fact.qualifier_raw, fact.value_normalized) == (value, unit, raw, normalized)
+
+
+def test_a_bare_round_number_before_yu_or_duo() -> None:
+    facts = extract_facts("走访企业百余家，化解矛盾千余件，追回欠薪万余元。")
+    expected = [(100, "家", "余"), (1000, "件", "余"), (1, "万元", "余")]
+    assert [(f.value, f.unit, f.qualifier_raw) for f in facts] == expected
+    assert facts[2].value_normalized == 10_000
+
+
+def test_vague_quantities_are_not_facts() -> None:
+    assert values("化解纠纷数千件，培训上千人，成千上万群众受益，走访两三家，约谈七八家企业，数百余人。") == []
+
+
+def test_approximation_word_before_a_percent_word_keeps_the_percent() -> None:
+    fact = only("群众知晓率近百分之八十。")
+    assert (fact.value, fact.unit, fact.qualifier_raw) == (80, "%", "近")
+
+
+def test_bare_one_counts_at_the_end_of_a_clause_or_before_bei() -> None:
+    assert values("新增省级示范点一个。") == [(1, "个")]
+    fact = only("涉企案件同比增长一倍，")
+    assert (fact.value, fact.unit, fact.kind, fact.direction) == (1, "倍", "change", "up")
+
+
+def test_bare_one_as_an_article_or_adverb_is_not_a_count() -> None:
+    assert values("建成一个平台，执行同一个标准，与群众坐在一起，培养了一批。实现最多跑一次。") == []
+
+
+def test_a_run_of_years_is_a_duration_but_calendar_years_and_plans_are_not() -> None:
+    fact = only("已连续5年保持行政诉讼零败诉，")
+    assert (fact.value, fact.unit, fact.kind) == (5, "年", "duration")
+    assert values("连续两年获评先进，实施三年行动，近三年来成效明显，二〇二三年以来。") == [(2, "年")]
+
+
+def test_within_a_duration_is_a_qualifier_but_not_inside_a_word() -> None:
+    fact = only("群众诉求在3个工作日内办结，")
+    assert (fact.qualifier_raw, fact.qualifier) == ("内", "at_most")
+    assert only("整合12个内设机构职能，").qualifier_raw == ""
+
+
+def test_words_ending_in_a_qualifier_character_are_not_qualifiers() -> None:
+    assert [f.qualifier_raw for f in extract_facts("新签约项目14个，附近3个村，赶超5家，约300人。")] == [
+        "", "", "", "约"
+    ]
+    assert values("签约千家企业，最近百家。") == []
+
+
+def test_adverb_bound_before_the_verb_is_the_qualifier() -> None:
+    fact = only("每个站点至少配备2名调解员，")
+    assert (fact.qualifier_raw, fact.qualifier) == ("至少", "at_least")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "direction"),
+    [
+        ("平均减少办事环节40%，", "change", "down"),
+        ("缩短审批时间60%以上，", "change", "down"),
+        ("提升办案效能25%，", "change", "up"),
+        ("精简证明材料35%，", "change", "down"),
+        ("窗口办件提速18.5%，", "change", "up"),
+        ("办公经费同比节约9.5%，", "change", "down"),
+        ("群众满意率提高至96%，", "rate", ""),
+        ("提高群众满意率96%，", "rate", ""),  # the object is a rate: a level, not a change
+    ],
+)
+def test_a_percent_after_a_change_verb_and_its_object(text: str, kind: str, direction: str) -> None:
+    fact = only(text)
+    assert (fact.kind, fact.direction) == (kind, direction)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("累计培训1.6万余人次，", [(1.6, "万人次")]),
+        ("争取上级资金4.2亿元，", [(4.2, "亿元")]),
+        ("调解成功率达百分之九十七点二，", [(97.2, "%")]),
+        ("行政败诉率下降1.8个百分点，", [(1.8, "个百分点")]),
+        ("六成以上纠纷化解在村组，", [(6, "成")]),
+        ("首次申领压缩至0.5个工作日，", [(0.5, "个工作日")]),
+        ("持证率由71.3%提高到92.4%，", [(71.3, "%"), (92.4, "%")]),
+        ("分别出台4项、7项和11项制度，", [(4, "项"), (7, "项"), (11, "项")]),
+        ("第2季度起，一季度以来，围绕“3·15”开展宣传，", []),
+    ],
+)
+def test_assorted_report_writings(text: str, expected: list[tuple[float, str]]) -> None:
+    assert values(text) == expected
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 _FRAGMENTS = st.sampled_from(
     ["受理", "案件", "万", "亿", "余", "多", "约", "近", "以上", "%", "件", "个", "人次", "同比增长", "第", "届",
      "年", "月", "日", "，", "。", "、", "“", "”", "《", "》", "（", "）", ":", "1", "0", ".", ",", "两", "三十",
-     "百分之", "九十五", " ", "\n", "为", "ICP备", "号", "-", "+", "N", "一", "十九届四中全会"]
+     "百分之", "九十五", " ", "\n", "为", "ICP备", "号", "-", "+", "N", "一", "十九届四中全会", "至", "∶",
+     "周年", "连续", "卷", "近千", "逾万", "二百一十三", "期", "倍", "～", "—"]
 )  # fmt: skip
 _TEXT = st.one_of(
     st.text(max_size=200),
@@ -346,6 +546,22 @@ def test_chinese_value_round_trips_in_a_sentence(n: int) -> None:
     fact = only(f"全年办理{cn2an.an2cn(n)}件，")
     assert fact.value_normalized == n
     assert fact.unit_base == "件"
+
+
+@given(st.integers(min_value=1000, max_value=10**9))
+def test_full_width_thousands_round_trip(n: int) -> None:
+    fact = only(f"全年受理{n:,}件，".replace(",", "，"))
+    assert fact.value == n
+
+
+@given(
+    st.integers(min_value=0, max_value=999),
+    st.integers(min_value=1, max_value=999),
+    st.sampled_from(["至", "到", "-", "～", "~"]),
+    st.sampled_from(["名", "个工作日", "万元", "%"]),
+)
+def test_range_round_trips(low: int, extra: int, join: str, unit: str) -> None:
+    assert values(f"每年安排{low}{join}{low + extra}{unit}，") == [(low, unit), (low + extra, unit)]
 
 
 @given(st.decimals(min_value=0, max_value=100, places=2), st.sampled_from(["%", "％"]))

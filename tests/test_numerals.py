@@ -65,6 +65,18 @@ def test_percent_words_give_the_percentage(written: str, value: float) -> None:
     assert parse_number(written) == value
 
 
+def test_full_width_comma_groups_thousands() -> None:
+    assert parse_arabic("2，048") == 2048
+    assert parse_number("12，345，678.5") == 12_345_678.5
+    assert parse_number("３，５１７万") == 35_170_000
+
+
+@pytest.mark.parametrize("bad", ["1，23", "1，2345", "0，120", "1,234，567"])
+def test_full_width_comma_needs_whole_groups(bad: str) -> None:
+    with pytest.raises(ValueError):
+        parse_arabic(bad)
+
+
 @pytest.mark.parametrize("bad", ["", "万", "余", "abc", "1,2,3", "百分之", "9" * 40, "12a"])
 def test_parse_number_rejects_non_numerals_with_value_error(bad: str) -> None:
     with pytest.raises(ValueError):
@@ -94,10 +106,22 @@ def test_normalize_width_keeps_length_and_maps_digits() -> None:
     assert "1234" in out and "95.38%" in out
 
 
+def test_normalize_width_maps_ratio_colons_and_wave_dashes() -> None:
+    text = "之比为1.6∶1，比例３：１，时限10〜15天"
+    out = normalize_width(text)
+    assert len(out) == len(text)
+    assert "1.6:1" in out and "3:1" in out and "10~15" in out
+
+
 @given(st.integers(min_value=0, max_value=10**12))
 def test_arabic_round_trip_with_separators(n: int) -> None:
     assert parse_arabic(f"{n:,}") == n
     assert parse_number(str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))) == n
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_arabic_round_trip_with_full_width_separators(n: int) -> None:
+    assert parse_arabic(f"{n:,}".replace(",", "，")) == n
 
 
 @given(st.integers(min_value=0, max_value=10**8))
