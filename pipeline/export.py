@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from pipeline import __version__
 from pipeline.archive import write_atomically
-from pipeline.schemas import TABLES, arrow_schema, table_schema
+from pipeline.schemas import TABLES, arrow_schema, fields, is_categorical, table_schema
 
 LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
            "path": "https://creativecommons.org/licenses/by/4.0/"}
@@ -28,10 +28,28 @@ PACKAGE_DESCRIPTION = (
 )
 
 
+def reader_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as readers should get it back: enums as categories (every allowed value a category, in
+    schema order) and dates as Arrow dates, so pandas restores these dtypes from the file's metadata."""
+    frame = frame.copy()
+    for field in fields(table):
+        name = field["name"]
+        if is_categorical(field):
+            frame[name] = pd.Categorical(frame[name], categories=field["constraints"]["enum"])
+        elif field["type"] == "date":
+            frame[name] = frame[name].astype("date32[pyarrow]")
+    return frame
+
+
 def parquet_bytes(table: str, frame: pd.DataFrame) -> bytes:
-    """The frame as a zstd-compressed Parquet file typed by the schema (enums dictionary-encoded)."""
-    arrow = pa.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False)
-    arrow = arrow.replace_schema_metadata(arrow_schema(table).metadata)
+    """The frame as a zstd-compressed Parquet file typed by the schema (enums dictionary-encoded).
+
+    The schema metadata keeps pandas' own record of the dtypes (Int64, Float64, boolean, category) next to
+    the table's title and description, so `pd.read_parquet` needs no casting.
+    """
+    schema = arrow_schema(table)
+    arrow = pa.Table.from_pandas(reader_frame(table, frame), schema=schema, preserve_index=False)
+    arrow = arrow.replace_schema_metadata({**arrow.schema.metadata, **schema.metadata})
     buf = io.BytesIO()
     pq.write_table(arrow, buf, compression="zstd")
     return buf.getvalue()

@@ -58,3 +58,15 @@ def test_frictionless_notices_a_changed_file(tmp_path, table_rows):
     with open(tmp_path / "facts.parquet", "ab") as f:
         f.write(b"tampered")
     assert not validate(str(tmp_path / "datapackage.json")).valid
+
+
+def test_pandas_gets_nullable_types_and_every_category_back(tmp_path, table_rows):
+    table_rows["reports"].append({**table_rows["reports"][0], "report_id": "r0123456789ac", "year": None,
+                                  "level": None, "published_date": None})
+    export(table_rows, tmp_path)
+    reports = pd.read_parquet(tmp_path / "reports.parquet")
+    assert str(reports["year"].dtype) == "Int64" and reports["year"].isna().tolist() == [False, True]
+    assert list(reports["level"].cat.categories) == ["province", "city", "district", "county", "street",
+                                                     "department"]
+    assert str(reports["published_date"].dtype) == "date32[day][pyarrow]"
+    assert str(pd.read_parquet(tmp_path / "facts.parquet")["is_target"].dtype) == "boolean"
