@@ -7,7 +7,7 @@ RAW    ?= raw
 OUT    ?= processed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv all fetch build test lint eval bench clean
+.PHONY: help venv all cron fetch build suites release test lint eval bench clean
 
 help:  ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,11 +22,20 @@ venv: $(STAMP)
 all: $(STAMP)  ## fetch what is new (offline: use the archive) and rebuild processed/
 	$(BIN)/python -m pipeline all --raw-dir $(RAW) --out-dir $(OUT)
 
+cron: $(STAMP)  ## unattended `all`: lock, logs/ (rotated), release, processed/RUN.json; see README
+	$(BIN)/python -m pipeline all --cron --raw-dir $(RAW) --out-dir $(OUT)
+
 fetch: $(STAMP)  ## fetch the catalogue's pages into raw/ (skips what is archived)
 	$(BIN)/python -m pipeline fetch --raw-dir $(RAW)
 
 build: $(STAMP)  ## parse, extract, validate and export raw/ into processed/ (no network)
 	$(BIN)/python -m pipeline build --raw-dir $(RAW) --out-dir $(OUT)
+
+suites: build  ## rewrite schemas/expectations/ (suites from schemas/, row counts from the build); commit the diff
+	$(BIN)/python -m pipeline suites --out-dir $(OUT)
+
+release: build  ## release the build into processed/releases/vYYYY.MM.DD/ (nothing new when nothing changed)
+	$(BIN)/python -m pipeline release --out-dir $(OUT)
 
 test: $(STAMP)  ## run the test suite and ruff
 	$(BIN)/ruff check .
@@ -35,12 +44,13 @@ test: $(STAMP)  ## run the test suite and ruff
 eval: $(STAMP)  ## precision and recall of the fact extractor on the annotated reports in tests/gold
 	$(BIN)/python -m pipeline.evaluate
 
-bench: $(STAMP)  ## benchmarks: extraction speed, fetch politeness and throughput
+bench: $(STAMP)  ## benchmarks: extraction, fetch politeness, builds of 1,000 and 10,000 reports (~10 min)
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_fetch.py
+	$(BIN)/python bench/bench_build.py
 
 lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check .
 
-clean:  ## remove the virtual environment and built files
-	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.md
+clean:  ## remove the virtual environment, built files and the parse cache
+	rm -rf $(VENV) .cache/build $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.md

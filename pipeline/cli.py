@@ -1,6 +1,7 @@
-"""Command line: `python -m pipeline all|fetch|add|build|inspect`.
+"""Command line: `python -m pipeline all|fetch|add|build|inspect|suites|release`.
 
-Exit status: 0 success, 1 validation blocked the release (nothing published), 2 usage errors.
+Exit status: 0 success, 1 validation blocked the release (nothing published), 2 usage errors,
+3 (`all --cron` only) built but some pages failed, 75 another run holds the lock (see pipeline/runlog.py).
 """
 
 from __future__ import annotations
@@ -60,19 +61,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build import ReleaseBlocked, build
 
     try:
-        result = build(Path(args.raw_dir), Path(args.out_dir))
+        result = build(Path(args.raw_dir), Path(args.out_dir), workers=args.workers, use_cache=not args.no_cache)
     except ReleaseBlocked as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BLOCKED
+    from pipeline.validate import summary_lines
+
+    print("\n".join(summary_lines(result.frames, result.validation)), file=sys.stderr)
     counts = ", ".join(f"{len(frame)} {table}" for table, frame in result.frames.items())
     print(f"built {counts} into {args.out_dir}", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_all(args: argparse.Namespace) -> int:
-    """Fetch (going on from the archive when the network is down), then build."""
-    cmd_fetch(args)
-    return cmd_build(args)
+    """Fetch (going on from the archive when the network is down), then build (with --cron, release);
+    the run is summarised in OUT_DIR/RUN.json."""
+    from pipeline.runlog import run_all
+
+    return run_all(args)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -86,6 +92,28 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     json.dump(inspect_capture(capture, data), sys.stdout, ensure_ascii=False, indent=1, default=str)
     print()
     return EXIT_OK
+
+
+def cmd_suites(args: argparse.Namespace) -> int:
+    """Rewrite the committed expectation suites from schemas/, and the row counts from the build in OUT_DIR."""
+    from pipeline.validate import write_suites
+
+    processed = Path(args.out_dir)
+    counts = processed if (processed / "reports.parquet").exists() else None
+    for path in write_suites(processed=counts):
+        print(f"wrote {path}", file=sys.stderr)
+    if counts is None:
+        print(f"row counts kept: no build in {processed} (run `make build` first)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """Release the build in OUT_DIR into OUT_DIR/releases/ (nothing new when nothing changed)."""
+    from pipeline.release import write_release
+
+    result = write_release(Path(args.out_dir))
+    print(result.message if result.path else f"error: {result.message}", file=sys.stderr)
+    return EXIT_OK if result.path else EXIT_BLOCKED
 
 
 def parser() -> argparse.ArgumentParser:
@@ -106,14 +134,21 @@ def parser() -> argparse.ArgumentParser:
     def building(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--out-dir", default="processed", help="where the tables go (default processed)")
 
+    def parsing(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--workers", type=int, help="parse processes (default: one per core)")
+        sp.add_argument("--no-cache", action="store_true", help="parse every capture again (cache in .cache/build)")
+
     sp = sub.add_parser("all", help="fetch, then build")
-    raw(sp), fetching(sp), building(sp)
+    raw(sp), fetching(sp), building(sp), parsing(sp)
+    sp.add_argument("--cron", action="store_true",
+                    help="unattended: log to LOG_DIR, only warnings on stderr, release, exit 3 when pages failed")
+    sp.add_argument("--log-dir", default="logs", help="where --cron logs go (default logs)")
     sp.set_defaults(func=cmd_all)
     sp = sub.add_parser("fetch", help="fetch the catalogue's pages into the archive")
     raw(sp), fetching(sp)
     sp.set_defaults(func=cmd_fetch)
     sp = sub.add_parser("build", help="parse, extract, validate, export")
-    raw(sp), building(sp)
+    raw(sp), building(sp), parsing(sp)
     sp.set_defaults(func=cmd_build)
     sp = sub.add_parser("add", help="archive a page or text capture saved by hand")
     sp.add_argument("file")
@@ -125,17 +160,32 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("file")
     sp.add_argument("--url", default="")
     sp.set_defaults(func=cmd_inspect)
+    sp = sub.add_parser("suites", help="rewrite schemas/expectations/ from the schemas, taxonomy and build")
+    building(sp)
+    sp.set_defaults(func=cmd_suites)
+    sp = sub.add_parser("release", help="release the build into OUT_DIR/releases/vYYYY.MM.DD/")
+    building(sp)
+    sp.set_defaults(func=cmd_release)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run a subcommand; map bad input to exit 2 with a one-line message."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    if getattr(args, "cron", False):
+        from pipeline.runlog import cron_logging
+
+        cron_logging(Path(args.log_dir), args.verbose)
+    else:
+        logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
     if getattr(args, "published", "") and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.published):
         print(f"error: --published must be YYYY-MM-DD, not {args.published!r}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        if args.command in ("all", "fetch", "build"):  # one run at a time per archive
+            from pipeline.runlog import run_exclusively
+
+            return run_exclusively(args)
         return args.func(args)
     except (FileNotFoundError, IsADirectoryError, CatalogueError) as err:
         print(f"error: {err}", file=sys.stderr)
