@@ -56,6 +56,9 @@ UNIT_WORD_STARTS: dict[str, frozenset[str]] = {
 # 年 is a unit only in 连续四年 (the length of a run); elsewhere it marks calendar years and plan periods.
 RUN_UNIT = "年"
 RUN_WORD = "连续"
+# 日 is a unit only as a time limit (15日内, 压缩至45日以内); elsewhere it ends a date (3月15日).
+DAY_UNIT = "日"
+DAY_LIMIT_RE = re.compile(r"日(?:以内|之内|内)")
 ALL_UNITS = RATE_UNITS + DURATION_UNITS + MONEY_UNITS + RATIO_UNITS + COUNT_UNITS
 
 
@@ -189,7 +192,7 @@ MAX_SUBJECT_AFTER = 16
 # ------------------------------------------------------------------------------------------- kinds
 
 _RATE = frozenset(RATE_UNITS)
-_DURATION = frozenset(DURATION_UNITS) | {RUN_UNIT}
+_DURATION = frozenset(DURATION_UNITS) | {RUN_UNIT, DAY_UNIT}
 _MONEY = frozenset(MONEY_UNITS)
 _RATIO = frozenset(RATIO_UNITS) | {":1"}
 
@@ -362,6 +365,8 @@ def _unit_after(t: str, number: _Number, chinese: bool, percent_word: str) -> _U
     if not base and not mult:
         if t.startswith(RUN_UNIT, number.end) and t.endswith(RUN_WORD, max(0, number.start - 2), number.start):
             return _Unit(RUN_UNIT, RUN_UNIT, 1.0, number.end + 1, "")  # 连续四年
+        if DAY_LIMIT_RE.match(t, number.end) and not t.endswith("月", 0, number.start):
+            return _Unit(DAY_UNIT, DAY_UNIT, 1.0, number.end + 1, "")  # 15日内
         return None
     end = tail.end("unit") if base else tail.end("mult")
     return _Unit(mult + base, base, MULTIPLIERS.get(mult, 1.0), max(end, number.end), approx)

@@ -569,3 +569,12 @@ def test_rate_value_round_trips(d, percent: str) -> None:
     fact = only(f"办结率{d}{percent}。")
     assert fact.value == pytest.approx(float(d))
     assert fact.kind == "rate"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("应当自收到申请之日起7日内作出答复。", [(7.0, "日", "内", "duration")]),
+    ("审批时限压缩至30日以内。", [(30.0, "日", "以内", "duration")]),
+    ("条例自2024年5月1日起施行，4月20日内完成清理。", []),
+])
+def test_day_counts_only_as_a_time_limit(text, expected):
+    assert [(f.value, f.unit, f.qualifier_raw, f.kind) for f in extract_facts(text)] == expected
