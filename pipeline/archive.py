@@ -14,7 +14,6 @@ import json
 import os
 import tempfile
 import threading
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -136,7 +135,3 @@ def capture_from_row(row: dict[str, str]) -> Capture:
     names = set(Capture.__dataclass_fields__)
     return Capture(**{k: v for k, v in row.items() if k in names and v})
 
-
-def capture_as_row(capture: Capture) -> dict[str, str]:
-    """The manifest fields a capture carries."""
-    return {k: v for k, v in asdict(capture).items() if k in MANIFEST_FIELDS}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from pipeline import __version__
@@ -41,24 +42,34 @@ def reader_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def parquet_bytes(table: str, frame: pd.DataFrame) -> bytes:
-    """The frame as a zstd-compressed Parquet file typed by the schema (enums dictionary-encoded).
+def arrow_table(table: str, frame: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table typed by the schema (enums dictionary-encoded).
 
     The schema metadata keeps pandas' own record of the dtypes (Int64, Float64, boolean, category) next to
     the table's title and description, so `pd.read_parquet` needs no casting.
     """
     schema = arrow_schema(table)
     arrow = pa.Table.from_pandas(reader_frame(table, frame), schema=schema, preserve_index=False)
-    arrow = arrow.replace_schema_metadata({**arrow.schema.metadata, **schema.metadata})
+    return arrow.replace_schema_metadata({**arrow.schema.metadata, **schema.metadata})
+
+
+def parquet_bytes(arrow: pa.Table) -> bytes:
+    """The table as a zstd-compressed Parquet file."""
     buf = io.BytesIO()
     pq.write_table(arrow, buf, compression="zstd")
     return buf.getvalue()
 
 
-def csv_bytes(frame: pd.DataFrame, bom: bool = False) -> bytes:
-    """The frame as RFC 4180 CSV in UTF-8 (with a BOM for Excel when asked), missing values empty."""
-    text = frame.to_csv(index=False, lineterminator="\n")
-    return ("\ufeff" if bom else "").encode() + text.encode("utf-8")
+def csv_bytes(arrow: pa.Table) -> bytes:
+    """The table as RFC 4180 CSV in UTF-8, quoted only where needed, missing values empty.
+
+    Arrow's writer is several times faster than pandas' on the million-row facts table.
+    """
+    buf = io.BytesIO()
+    plain = arrow.cast(pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                                  for f in arrow.schema]))
+    pa_csv.write_csv(plain, buf, pa_csv.WriteOptions(quoting_style="needed", eol=b"\n"))
+    return buf.getvalue()
 
 
 def _resource(name: str, path: str, data: bytes, table: str, fmt: str) -> dict:
@@ -102,7 +113,8 @@ def export_tables(frames: dict[str, pd.DataFrame], out_dir: Path, sources: list[
     out_dir.mkdir(parents=True, exist_ok=True)
     written, resources = [], []
     for table in TABLES:
-        for fmt, data in (("csv", csv_bytes(frames[table])), ("parquet", parquet_bytes(table, frames[table]))):
+        arrow = arrow_table(table, frames[table])
+        for fmt, data in (("csv", csv_bytes(arrow)), ("parquet", parquet_bytes(arrow))):
             path = out_dir / f"{table}.{fmt}"
             write_atomically(path, data)
             written.append(path)

@@ -165,8 +165,11 @@ def assign_indicators(facts: list[Fact], text: str, taxonomy: list[Indicator],
     all_topics = dict(topics) if topics is not None else dict(_default_topics())
     all_topics.update({i.topic: i.topic_words for i in taxonomy if i.topic})
     finder = _topic_finder(tuple((name, tuple(words)) for name, words in sorted(all_topics.items())))
-    for fact in facts:
-        fact.indicator_id = indicator_for(fact, text, taxonomy, finder)
+    of_kind: dict[str, list[Indicator]] = {}
+    for indicator in taxonomy:
+        of_kind.setdefault(indicator.kind, []).append(indicator)
+    for fact in facts:  # only indicators of the fact's kind can fit it (see _candidate)
+        fact.indicator_id = indicator_for(fact, text, of_kind.get(fact.kind, []), finder)
 
 
 @cache
@@ -192,7 +195,8 @@ def indicator_for(fact: Fact, text: str, taxonomy: list[Indicator],
         return ""  # 人大代表建议和政协提案共120件: a sum of two things
     if FORWARD_PREPOSITION.match(context.text, context.clause_start):
         return ""  # 对99份规范性文件进行清理: the verb comes after the number
-    candidates = [c for i in taxonomy if (c := _candidate(fact, i, context))]
+    present = {m.topic for m in context.mentions}  # an indicator's topic must be among them (_fits_topic)
+    candidates = [c for i in taxonomy if (not i.topic or i.topic in present) and (c := _candidate(fact, i, context))]
     if not candidates:
         return ""
     candidates.sort(key=Candidate.rank)

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from builtdata import ROOT, build_committed_archive
+from tablerows import valid_table_rows
 
 from pipeline.indicators import load_taxonomy
 from pipeline.schemas import TABLES, typed_frame
@@ -75,9 +76,7 @@ def test_committed_row_counts_are_those_of_the_committed_archive(tmp_path_factor
 def valid_run(tmp_path_factory):
     """The valid tables validated twice into the same Data Docs folder, with the log and output captured."""
     import great_expectations  # noqa: F401  (slow to import: not inside the captured run)
-    from conftest import table_rows as rows_fixture
-
-    rows = rows_fixture.__wrapped__()
+    rows = valid_table_rows()
     docs = tmp_path_factory.mktemp("valid") / "processed" / "validation"
     handler = _Records()
     logging.getLogger().addHandler(handler)
@@ -101,9 +100,7 @@ class _Records(logging.Handler):
 @pytest.fixture(scope="module")
 def broken_run(tmp_path_factory):
     """One run over tables with a defect of each kind, and a row count below the committed one."""
-    from conftest import table_rows as rows_fixture
-
-    rows = rows_fixture.__wrapped__()
+    rows = valid_table_rows()
     rows["facts"][1]["kind"] = "percentage"
     rows["facts"][1]["fact_id"] = rows["facts"][0]["fact_id"]
     rows["facts"][0]["indicator_id"] = "no_such_indicator"
