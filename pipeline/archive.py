@@ -44,6 +44,15 @@ def extension_for(content_type: str, url: str = "") -> str:
     return suffix if suffix in {"html", "htm", "shtml", "txt", "pdf", "doc", "docx", "wps"} else "bin"
 
 
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, fsync, then rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
-from pipeline.archive import write_atomically
+from pipeline.archive import file_sha256, write_atomically
 from pipeline.model import Capture
 
 log = logging.getLogger(__name__)
@@ -186,15 +186,6 @@ class RowCache:
 def _stamp_path(cache_root: Path, out_dir: Path) -> Path:
     out_id = hashlib.sha256(str(Path(out_dir).resolve()).encode()).hexdigest()[:16]
     return Path(cache_root) / "outputs" / f"{out_id}.json"
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_stamp(cache_root: Path, out_dir: Path, digest: str, written: list[Path], extra: dict) -> None:

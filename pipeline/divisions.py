@@ -134,11 +134,6 @@ def _names() -> frozenset[str]:
     return frozenset(_table().by_name)
 
 
-def is_division_name(name: str) -> bool:
-    """Whether `name` is the full name of a province, city or county in any table year."""
-    return name in _names()
-
-
 def find_names(s: str) -> list[tuple[int, str]]:
     """(offset, name) of division names in `s`, longest match first, left to right, not overlapping."""
     names = _names()

@@ -11,7 +11,6 @@ and codebook are the same as in the newest release.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -27,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from pipeline.archive import file_sha256
 from pipeline.schemas import TABLES, arrow_schema, primary_key
 
 RELEASES = "releases"
@@ -117,15 +117,7 @@ def content_fingerprint(folder: Path) -> dict[str, str]:
     is no reason for a release.
     """
     names = [f"{t}.csv" for t in TABLES] + ["CODEBOOK.md"]
-    return {n: _sha256(folder / n) if (folder / n).is_file() else "" for n in names}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return {n: file_sha256(folder / n) if (folder / n).is_file() else "" for n in names}
 
 
 # ---------------------------------------------------------------- CHANGES.md
@@ -220,7 +212,7 @@ def citation_cff(name: str, today: date) -> str:
 
 def sha256sums(folder: Path, names: list[str]) -> str:
     """SHA256SUMS in the format `sha256sum -c` reads."""
-    return "".join(f"{_sha256(folder / n)}  {n}\n" for n in sorted(names))
+    return "".join(f"{file_sha256(folder / n)}  {n}\n" for n in sorted(names))
 
 
 def zip_bytes(folder: Path, names: list[str], name: str, today: date) -> bytes:
@@ -270,7 +262,7 @@ def package_problems(folder: Path) -> list[str]:
     problems = []
     for resource in json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))["resources"]:
         path = folder / resource["path"]
-        if not path.is_file() or "sha256:" + _sha256(path) != resource["hash"]:
+        if not path.is_file() or "sha256:" + file_sha256(path) != resource["hash"]:
             problems.append(f"{resource['path']} does not match datapackage.json (was the build interrupted?)")
     return problems
 
@@ -281,7 +273,7 @@ def check_release(folder: Path) -> None:
     problems = []
     for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
         digest, n = line.split("  ", 1)
-        if not (folder / n).is_file() or _sha256(folder / n) != digest:
+        if not (folder / n).is_file() or file_sha256(folder / n) != digest:
             problems.append(f"{n} does not match SHA256SUMS")
     problems += package_problems(folder)
     for table in TABLES:
