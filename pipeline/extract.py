@@ -75,7 +75,7 @@ _MULT_CHINESE = "万亿|亿|万"
 _UNIT_TAIL = r"(?P<q1>余|多)?(?P<mult>{mult})?(?P<q2>余|多)?[ ]?(?P<unit>{units})?"
 UNIT_AFTER_ARABIC_RE = re.compile(_UNIT_TAIL.format(mult=_MULT, units=_UNITS_ARABIC))
 UNIT_AFTER_CHINESE_RE = re.compile(_UNIT_TAIL.format(mult=_MULT_CHINESE, units=_UNITS_CHINESE))
-RATIO_TAIL_RE = re.compile(r"[ ]?:[ ]?1(?![\d.])")
+RATIO_TAIL_RE = re.compile(r"[ ]?[:比][ ]?1(?![\d.])")  # 1.04:1, 1.3比1
 
 # ------------------------------------------------------------------------------------------- numbers
 
@@ -109,8 +109,8 @@ _ORDINAL_RANGE_RE = re.compile(rf"第[\d{_CN}]+[ ]?[{_RANGE_JOIN}][ ]?$")  # 第
 MAX_DIGITS = 15
 
 # Characters that glue a number into an identifier, version, formula or range of dates.
-_GLUE_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+-/._#@&=\\")
-_GLUE_AFTER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+_@#&=\\")
+_GLUE_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+-/._#@&=\\×*")
+_GLUE_AFTER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+_@#&=\\×*")  # 7×24小时服务: a name
 
 # ------------------------------------------------------------------------------------- masked spans
 

@@ -578,3 +578,12 @@ def test_rate_value_round_trips(d, percent: str) -> None:
 ])
 def test_day_counts_only_as_a_time_limit(text, expected):
     assert [(f.value, f.unit, f.qualifier_raw, f.kind) for f in extract_facts(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("复议案件与诉讼案件之比为2.1比1。", [(2.1, ":1", "ratio")]),
+    ("政务服务热线实行5×8小时人工值守，接听来电8,600通。", [(8600.0, "通", "count")]),
+    ("以3比2的票数通过表决。", []),
+])
+def test_ratio_in_words_and_names_joined_by_times(text, expected):
+    assert [(f.value, f.unit, f.kind) for f in extract_facts(text)] == expected
