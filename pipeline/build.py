@@ -128,10 +128,12 @@ def text_from_attachments(page: Page, attachments: list[tuple[Capture, bytes]]) 
     for capture, data in attachments:
         try:
             attached = read_page(data, capture)
-        except PageError:
+        except PageError as err:
+            page.checks.append(Check("unreadable_attachment", "warning", f"{capture.url or capture.path}: {err}"))
             continue
         if len(attached.text) > len(page.text):
             page.text, page.tables = attached.text, page.tables + attached.tables
+            page.checks += attached.checks
             return page
     return page
 

@@ -118,6 +118,17 @@ def test_stub_page_without_its_attachment_has_no_facts(tmp_path, taxonomy):
     assert rows.facts == [] and rows.reports[0]["n_chars"] < 20
 
 
+def test_unreadable_attachment_of_a_stub_page_is_a_check(tmp_path, taxonomy):
+    archive = Archive(tmp_path)
+    url = f"{SITE}/t20240301_3.html"
+    archive.store(stub_page("files/broken.pdf"), url=url, content_type="text/html", kind="report")
+    archive.store(b"%PDF-1.4 cut short", url=f"{SITE}/files/broken.pdf", content_type="application/pdf",
+                  kind="attachment", parent_url=url)
+    checks = rows_of(collect_rows(tmp_path, taxonomy), url).checks
+    assert [(c["check"], c["severity"]) for c in checks] == [("unreadable_attachment", "warning")]
+    assert "files/broken.pdf" in checks[0]["message"]
+
+
 # ---------------------------------------------------------------- bad input
 
 
