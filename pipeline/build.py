@@ -1,13 +1,10 @@
-"""The build: archived captures -> report records, sections, facts, indicators, checks -> validated files.
-
-Each capture is read by `read_report`, a pure function of its bytes and catalogue entry, so one broken page
-only costs a row in `checks` and never stops the other reports.
+"""The build: the archive's report captures -> parsed rows (pipeline/parse.py, cached, by a process pool)
+-> typed tables -> validation -> files. This module assembles; it decides nothing about how a page parses.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import os
 import pickle
@@ -23,7 +20,6 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from pipeline.adapters import PageError, read_page
 from pipeline.archive import Archive
 from pipeline.cache import (
     RowCache,
@@ -35,22 +31,16 @@ from pipeline.cache import (
     parser_version,
     write_stamp,
 )
-from pipeline.catalogue import read_catalogue
-from pipeline.checks import consistency_checks
+from pipeline.catalogue import read_catalogue, report_entries
 from pipeline.codebook import codebook_markdown
 from pipeline.export import export_tables
-from pipeline.extract import extract_facts
-from pipeline.indicators import Indicator, assign_indicators, indicator_rows, load_taxonomy
-from pipeline.model import Capture, Check, Page
-from pipeline.report import make_report
+from pipeline.indicators import Indicator, load_taxonomy
+from pipeline.model import Capture
+from pipeline.parse import ReportRows, read_archived
 from pipeline.schemas import TABLES, typed_frame
-from pipeline.sections import section_for, split_sections
-from pipeline.table_facts import table_facts
 from pipeline.validate import ValidationResult, validate_tables
 
 log = logging.getLogger(__name__)
-TABLE_SECTION = "0"  # section_id of facts read from tables, which have no place in the text
-STUB_CHARS = 300  # a page with less main text than this that links to attachments is read from them
 POOL_MIN_JOBS = 16  # fewer captures are read in this process: starting a pool costs more
 BATCH_REPORTS = 250  # most captures a process reads and types into frames at a time
 STRING_STORAGE = "pyarrow"  # pandas string columns of the built frames
@@ -65,17 +55,6 @@ class ReleaseBlocked(Exception):
     """Validation failed: nothing was written; the message names table, column and rows."""
 
     result: BuildResult | None = None  # the tables and what validation found, for the run summary
-
-
-@dataclass
-class ReportRows:
-    """Everything one capture contributes to the tables."""
-
-    reports: list[dict] = field(default_factory=list)
-    sections: list[dict] = field(default_factory=list)
-    facts: list[dict] = field(default_factory=list)
-    indicators: list[dict] = field(default_factory=list)
-    checks: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -106,84 +85,6 @@ class BuildResult:
     stats: BuildStats = field(default_factory=BuildStats)
 
 
-def record_fields(record: object) -> dict:
-    """A flat record's fields as a dict; dataclasses.asdict deep-copies and costs 30x more per fact."""
-    return dict(vars(record))
-
-
-def report_id_for(capture: Capture) -> str:
-    """A report id that survives rebuilds: derived from the URL, or the bytes when the URL is unknown."""
-    key = capture.url or capture.sha256
-    return "r" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
-
-
-def _check_row(report_id: str, check: Check) -> dict:
-    return {"report_id": report_id, **record_fields(check)}
-
-
-def text_from_attachments(page: Page, attachments: list[tuple[Capture, bytes]]) -> Page:
-    """For a stub page that only links to its report, the page with an attachment's text as main text."""
-    if len(page.text) >= STUB_CHARS:
-        return page
-    for capture, data in attachments:
-        try:
-            attached = read_page(data, capture)
-        except PageError as err:
-            page.checks.append(Check("unreadable_attachment", "warning", f"{capture.url or capture.path}: {err}"))
-            continue
-        if len(attached.text) > len(page.text):
-            page.text, page.tables = attached.text, page.tables + attached.tables
-            page.checks += attached.checks
-            return page
-    return page
-
-
-def read_report(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: list[Indicator],
-                attachments: list[tuple[Capture, bytes]] = ()) -> ReportRows:
-    """Parse one capture into its table rows; unreadable input becomes a check row, never an exception."""
-    report_id = report_id_for(capture)
-    rows = ReportRows()
-    try:
-        page = text_from_attachments(read_page(data, capture), list(attachments))
-    except PageError as err:
-        where = capture.url or capture.source or capture.path
-        rows.checks.append(_check_row(report_id, Check("unreadable_page", "error", f"{where}: {err}")))
-        return rows
-    report, checks = make_report(page, capture, entry)
-    checks = page.checks + checks
-    report.report_id, report.n_chars = report_id, len(page.text)
-    sections = split_sections(page.text)
-    facts = extract_facts(page.text)
-    for fact in facts:
-        fact.section_id = section_for(sections, fact.char_start)
-    for fact in table_facts(page.tables):  # after the text's facts; no offsets, so section "0" (facts schema)
-        fact.section_id = TABLE_SECTION
-        facts.append(fact)
-    for n, fact in enumerate(facts, start=1):
-        fact.fact_id = f"{report_id}-{n:04d}"
-    assign_indicators(facts, page.text, taxonomy)
-    checks += consistency_checks(report, facts, page.text)
-    indicator_values, indicator_checks = indicator_rows(report, facts, taxonomy)
-    report.n_facts = len(facts)
-    rows.reports.append(record_fields(report))
-    rows.sections += [{"report_id": report_id, **record_fields(s)} for s in sections]
-    rows.facts += [{"report_id": report_id, **record_fields(f)} for f in facts]
-    rows.indicators += indicator_values
-    rows.checks += [_check_row(report_id, c) for c in checks + indicator_checks]
-    return rows
-
-
-def read_report_safely(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: list[Indicator],
-                       attachments: list[tuple[Capture, bytes]] = ()) -> ReportRows:
-    """read_report, with any unexpected failure turned into an error check so the build goes on."""
-    try:
-        return read_report(capture, data, entry, taxonomy, attachments)
-    except Exception as err:  # one broken page must never stop the other reports
-        log.exception("failed to build %s", capture.url or capture.path)
-        message = f"{capture.url or capture.path}: {type(err).__name__}: {err}"
-        return ReportRows(checks=[_check_row(report_id_for(capture), Check("build_failed", "error", message))])
-
-
 @dataclass(frozen=True)
 class ParseJob:
     """One capture to parse; small, so it is cheap to send to a worker, which reads the bytes itself."""
@@ -193,19 +94,6 @@ class ParseJob:
     entry: dict[str, str]
     attachments: tuple[Capture, ...]
     key: str  # cache key: bytes, provenance, catalogue entry, attachments and parser version
-
-
-def _catalogue_index(rows: list[dict[str, str]]) -> tuple[dict[str, int], dict[str, int]]:
-    """Position of the first report row of each URL and of each sha256 (catalogue_entry's choice, in O(1))."""
-    by_url: dict[str, int] = {}
-    by_sha: dict[str, int] = {}
-    for n, row in enumerate(rows):
-        if row["kind"] == "report":
-            if row["url"]:
-                by_url.setdefault(row["url"], n)
-            if row["sha256"]:
-                by_sha.setdefault(row["sha256"], n)
-    return by_url, by_sha
 
 
 def _attachment_captures(captures: list[Capture]) -> dict[str, list[Capture]]:
@@ -219,8 +107,7 @@ def _attachment_captures(captures: list[Capture]) -> dict[str, list[Capture]]:
 def parse_plan(raw_dir: Path, version: str | None = None) -> list[ParseJob]:
     """A job for every report capture in the archive (the newest capture of each page), in archive order."""
     raw_dir = Path(raw_dir)
-    catalogue = read_catalogue(raw_dir / "sources.csv")
-    by_url, by_sha = _catalogue_index(catalogue)
+    entry_for = report_entries(read_catalogue(raw_dir / "sources.csv"))
     captures = Archive(raw_dir).latest_captures()
     attachments = _attachment_captures(captures)
     version = version or parser_version()
@@ -228,24 +115,15 @@ def parse_plan(raw_dir: Path, version: str | None = None) -> list[ParseJob]:
     for capture in captures:
         if capture.kind != "report":
             continue
-        found = [n for n in (by_url.get(capture.url) if capture.url else None,
-                             by_sha.get(capture.sha256) if capture.sha256 else None) if n is not None]
-        entry = catalogue[min(found)] if found else {}
+        entry = entry_for(capture.url, capture.sha256)
         attached = tuple(attachments.get(capture.url, []))
         jobs.append(ParseJob(raw_dir, capture, entry, attached, capture_key(capture, entry, list(attached), version)))
     return jobs
 
 
 def parse_capture(job: ParseJob, taxonomy: list[Indicator]) -> ReportRows:
-    """read_report_safely on one job, its bytes and its attachments' read from the archive."""
-    archive = Archive(job.raw_dir)
-    try:
-        data = archive.read(job.capture)
-        attachments = [(a, archive.read(a)) for a in job.attachments]
-    except OSError as err:
-        message = f"{job.capture.url or job.capture.path}: cannot read the archived capture: {err}"
-        return ReportRows(checks=[_check_row(report_id_for(job.capture), Check("build_failed", "error", message))])
-    return read_report_safely(job.capture, data, job.entry, taxonomy, attachments)
+    """The rows of one job's capture, its bytes and its attachments' read from the archive."""
+    return read_archived(Archive(job.raw_dir), job.capture, job.entry, job.attachments, taxonomy)
 
 
 def _parse_and_store(job: ParseJob, taxonomy: list[Indicator], cache: RowCache | None) -> dict[str, list[dict]]:
@@ -445,10 +323,3 @@ def build(raw_dir: Path, out_dir: Path, *, workers: int | None = None, cache_dir
         write_stamp(cache_root, out_dir, digest, written + docs,
                     {"validation": base64.b64encode(pickle.dumps(validation)).decode()})
     return BuildResult(frames, validation, written, stats)
-
-
-def inspect_capture(capture: Capture, data: bytes) -> dict:
-    """One capture parsed on its own: {"report": ..., "sections": [...], "facts": [...]} (plus checks)."""
-    rows = read_report(capture, data, {}, load_taxonomy())
-    return {"report": rows.reports[0] if rows.reports else None, "sections": rows.sections, "facts": rows.facts,
-            "checks": rows.checks}

@@ -34,14 +34,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 SCHEMA_DIR = PACKAGE_DIR.parent / "schemas"
 # Modules that never change what a capture parses into. Every other module counts, new ones included,
 # so forgetting this list costs a needless re-parse, never a stale row.
-NOT_PARSING = {"__main__.py", "archive.py", "cache.py", "catalogue.py", "cli.py", "codebook.py", "evaluate.py",
-               "export.py", "fetch.py", "listings.py", "release.py", "runlog.py", "schemas.py", "validate.py"}
-# build.py functions and classes that assemble tables from parsed rows; the rest of build.py (read_report and
-# its helpers) counts as parsing code.
-ASSEMBLY = {"BuildResult", "BuildStats", "ReleaseBlocked", "ParseJob", "collect_rows", "collect_frames",
-            "frames_from_rows", "sorted_frame", "build", "package_sources", "inspect_capture", "parse_plan",
-            "_parse_and_store", "_rows_for", "_batch_frames", "_init_worker", "_batch_job", "_batches",
-            "_frames_of_batches", "_published_frames", "_catalogue_index", "_attachment_captures", "_reuse_outputs"}
+NOT_PARSING = {"__main__.py", "archive.py", "build.py", "cache.py", "catalogue.py", "cli.py", "codebook.py",
+               "evaluate.py", "export.py", "fetch.py", "listings.py", "release.py", "runlog.py", "schemas.py",
+               "validate.py"}
 PARSING_PACKAGES = ("trafilatura", "cnloc", "cn2an", "lxml", "lxml_html_clean", "charset-normalizer", "pypdf")
 OUTPUT_PACKAGES = ("pandas", "pyarrow", "great-expectations")
 OUTPUT_MODULES = ("build.py", "export.py", "validate.py", "schemas.py", "codebook.py", "__init__.py")
@@ -49,16 +44,14 @@ IGNORED_CAPTURE_FIELDS = {"fetched_at"}  # a re-fetch of identical bytes must no
 MAGIC = b"FZRC1\n"
 
 
-def _code_digest(path: Path, skip: set[str] = frozenset()) -> str:
-    """Hash of a Python file's syntax tree (comments and layout do not count), minus the top-level functions
-    and classes named in `skip`; of the raw bytes when the file does not parse."""
+def _code_digest(path: Path) -> str:
+    """Hash of a Python file's syntax tree (comments and layout do not count); of the raw bytes when the
+    file does not parse."""
     source = path.read_bytes()
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return hashlib.sha256(source).hexdigest()
-    tree.body = [node for node in tree.body
-                 if not (isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in skip)]
     return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
@@ -75,14 +68,14 @@ def _digest(parts: list[str]) -> str:
 
 @cache
 def parser_version() -> str:
-    """A hash of everything that decides how a capture parses: the parsing modules (build.py without its
-    table assembly), schemas/indicators.toml, the libraries they read pages with, and Python's version."""
+    """A hash of everything that decides how a capture parses: the parsing modules (parse.py and all it
+    calls), schemas/indicators.toml, the libraries they read pages with, and Python's version."""
     parts = [f"python {sys.version_info[0]}.{sys.version_info[1]}"]
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         rel = path.relative_to(PACKAGE_DIR).as_posix()
         if rel in NOT_PARSING:
             continue
-        parts.append(f"{rel} {_code_digest(path, ASSEMBLY if rel == 'build.py' else set())}")
+        parts.append(f"{rel} {_code_digest(path)}")
     taxonomy = SCHEMA_DIR / "indicators.toml"
     parts.append(f"indicators.toml {hashlib.sha256(taxonomy.read_bytes()).hexdigest() if taxonomy.exists() else ''}")
     parts += [f"{name} {_package_version(name)}" for name in PARSING_PACKAGES]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.archive import write_atomically
@@ -61,9 +62,20 @@ def merge_rows(rows: list[dict[str, str]], new: list[dict[str, str]]) -> list[di
     return out
 
 
-def catalogue_entry(rows: list[dict[str, str]], url: str, sha256: str) -> dict[str, str]:
-    """The report row describing a capture: by its URL, else by its sha256; empty if none."""
+def report_entries(rows: list[dict[str, str]]) -> Callable[[str, str], dict[str, str]]:
+    """A lookup of the report row describing a capture: by its URL, else by its sha256; {} when none.
+
+    Indexed once, so a national archive costs no scan of the catalogue per capture."""
+    by_url: dict[str, dict[str, str]] = {}
+    by_sha: dict[str, dict[str, str]] = {}
     for row in rows:
-        if row["kind"] == "report" and ((url and row["url"] == url) or (sha256 and row["sha256"] == sha256)):
-            return row
-    return {}
+        if row["kind"] == "report":
+            if row["url"]:
+                by_url.setdefault(row["url"], row)
+            if row["sha256"]:
+                by_sha.setdefault(row["sha256"], row)
+
+    def entry(url: str, sha256: str) -> dict[str, str]:
+        return (url and by_url.get(url)) or (sha256 and by_sha.get(sha256)) or {}
+
+    return entry

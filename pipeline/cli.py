@@ -83,8 +83,8 @@ def cmd_all(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Print one local file parsed as a report, as JSON with the tables' field names."""
-    from pipeline.build import inspect_capture
     from pipeline.model import Capture
+    from pipeline.parse import inspect_capture
 
     data = Path(args.file).read_bytes()
     capture = Capture(sha256=hashlib.sha256(data).hexdigest(), path=str(args.file), url=args.url,

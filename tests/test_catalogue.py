@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.catalogue import CatalogueError, catalogue_entry, merge_rows, read_catalogue, write_catalogue
+from pipeline.catalogue import CatalogueError, merge_rows, read_catalogue, report_entries, write_catalogue
 
 
 def test_round_trip_and_merge_fills_empty_fields(tmp_path):
@@ -29,5 +29,6 @@ def test_bad_kind_names_the_line(tmp_path):
 def test_entry_found_by_url_or_sha256():
     rows = [{"kind": "report", "url": "", "sha256": "ab" * 32, "jurisdiction": "光明区"},
             {"kind": "listing", "url": "http://a.gov.cn/", "sha256": ""}]
-    assert catalogue_entry(rows, "", "ab" * 32)["jurisdiction"] == "光明区"
-    assert catalogue_entry(rows, "http://a.gov.cn/", "") == {}
+    entry = report_entries(rows)
+    assert entry("", "ab" * 32)["jurisdiction"] == "光明区"
+    assert entry("http://a.gov.cn/", "") == {}

@@ -11,11 +11,13 @@ import pytest
 
 import pipeline.build as build_module
 import pipeline.cache as cache_module
+import pipeline.parse as parse_module
 from pipeline.archive import Archive
-from pipeline.build import ReportRows, build, collect_frames, collect_rows, frames_from_rows, parse_plan
+from pipeline.build import build, collect_frames, collect_rows, frames_from_rows, parse_plan
 from pipeline.cache import RowCache, parser_version
 from pipeline.catalogue import write_catalogue
 from pipeline.indicators import load_taxonomy
+from pipeline.parse import ReportRows
 from pipeline.schemas import TABLES
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -46,13 +48,13 @@ def raw(tmp_path) -> Path:
 def parse_calls(monkeypatch) -> list[str]:
     """URLs passed to read_report, in this process."""
     calls: list[str] = []
-    real = build_module.read_report
+    real = parse_module.read_report
 
     def counting(capture, *args, **kwargs):
         calls.append(capture.url)
         return real(capture, *args, **kwargs)
 
-    monkeypatch.setattr(build_module, "read_report", counting)
+    monkeypatch.setattr(parse_module, "read_report", counting)
     return calls
 
 
@@ -146,7 +148,7 @@ def test_parser_version_follows_the_parsing_code_only(tmp_path, monkeypatch):
                              "from __future__ import annotations  # layout and comments\n\n") == base
         assert version_after(pkg / "fetch.py", "def ", "def _unused_helper():\n    return 1\n\n\ndef ") == base
         assert version_after(pkg / "build.py", "Rows of every report capture", "All rows of each capture") == base
-        changed = version_after(pkg / "build.py", "def read_report(",
+        changed = version_after(pkg / "parse.py", "def read_report(",
                                 "def _new_helper():\n    return 2\n\n\ndef read_report(")
         assert changed != base
         assert version_after(pkg / "extract.py", "def ", "def _other():\n    return 3\n\n\ndef ") not in (base, changed)
