@@ -46,7 +46,7 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from pipeline.build import build
+from pipeline.run.build import build
 result = build(Path(sys.argv[1]), Path(sys.argv[2]), workers=int(sys.argv[3]) or None, cache_dir=Path(sys.argv[4]))
 seconds = time.perf_counter() - t0
 rss = lambda who: resource.getrusage(who).ru_maxrss / 1024
@@ -61,7 +61,7 @@ def places(year: int = 2020) -> list[tuple[str, str, str]]:
     """(county, city, province) of every county-level division in the MCA table for `year`."""
     import pandas as pd
 
-    from pipeline.divisions import NO_CITY, table_path
+    from pipeline.parse.divisions import NO_CITY, table_path
 
     df = pd.read_csv(table_path(), usecols=["year", "rank", "province_name", "city_name", "county_name"],
                      keep_default_na=False, dtype=str)
@@ -128,8 +128,8 @@ def synthetic_reports(n: int, seed: int):
 
 def write_archive(raw: Path, n: int, seed: int, start: int = 0) -> int:
     """Archive `n` synthetic reports (the first `start` skipped) and catalogue them; return bytes written."""
-    from pipeline.archive import Archive
-    from pipeline.catalogue import merge_rows, read_catalogue, write_catalogue
+    from pipeline.fetch.archive import Archive
+    from pipeline.fetch.catalogue import merge_rows, read_catalogue, write_catalogue
 
     archive, total, rows = Archive(raw), 0, []
     for i, (body, fields) in enumerate(synthetic_reports(start + n, seed)):

@@ -11,7 +11,7 @@ import re
 import time
 from pathlib import Path
 
-from pipeline.extract import extract_facts
+from pipeline.extract.facts import extract_facts
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "corpus"
 TEXTS = ("futian-2024.txt", "guangming-2021.txt", "longhua-2019.txt")

@@ -17,8 +17,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from pipeline.catalogue import write_catalogue
-from pipeline.fetch import FetchConfig, run_fetch
+from pipeline.fetch.catalogue import write_catalogue
+from pipeline.fetch.crawl import FetchConfig, run_fetch
 
 PAGE = ("<html><head><meta charset='utf-8'><title>某区{n}年法治政府建设年度报告</title></head><body><p>"
         + "全年办理行政复议案件120件，依法行政水平持续提升。" * 40 + "</p></body></html>")

@@ -1,7 +1,7 @@
-"""`python -m pipeline ...`: see pipeline.cli."""
+"""`python -m pipeline ...`: see pipeline.run.cli."""
 
 import sys
 
-from pipeline.cli import main
+from pipeline.run.cli import main
 
 sys.exit(main())

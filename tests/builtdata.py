@@ -12,7 +12,7 @@ _built: dict[str, Path] = {}
 def build_committed_archive(tmp_path_factory) -> Path:
     """processed/ of the committed raw/ archive, built on first use and shared by every test module."""
     if "processed" not in _built:
-        from pipeline.build import build
+        from pipeline.run.build import build
 
         out = tmp_path_factory.mktemp("built") / "processed"
         build(ROOT / "raw", out)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from pdfmaker import make_pdf
 
-from pipeline.adapters import PageError, read_page
-from pipeline.adapters.base import label_values
 from pipeline.model import Capture
+from pipeline.parse.adapters import PageError, read_page
+from pipeline.parse.adapters.base import label_values
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"

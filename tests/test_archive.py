@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from pipeline.archive import Archive, extension_for
+from pipeline.fetch.archive import Archive, extension_for
 
 
 def test_store_keeps_bytes_and_writes_provenance(tmp_path):

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from pdfmaker import make_pdf
 
-from pipeline.archive import Archive
-from pipeline.build import collect_rows, frames_from_rows
-from pipeline.indicators import load_taxonomy
+from pipeline.extract.indicators import load_taxonomy
+from pipeline.fetch.archive import Archive
 from pipeline.model import Capture
-from pipeline.parse import ReportRows, read_report_safely, report_id_for
+from pipeline.rows import ReportRows, read_report_safely, report_id_for
+from pipeline.run.build import collect_rows, frames_from_rows
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -201,7 +201,7 @@ def test_read_report_safely_turns_an_adapter_crash_into_a_check(taxonomy, monkey
     def explode(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("pipeline.parse.extract_facts", explode)
+    monkeypatch.setattr("pipeline.rows.extract_facts", explode)
     capture = Capture(sha256="1" * 64, path="x", url=GOOD_URL, content_type="text/plain")
     rows = read_report_safely(capture, (CORPUS / "futian-2024.txt").read_bytes(), {}, taxonomy)
     assert rows.reports == [] and [c["check"] for c in rows.checks] == ["build_failed"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.catalogue import CatalogueError, merge_rows, read_catalogue, report_entries, write_catalogue
+from pipeline.fetch.catalogue import CatalogueError, merge_rows, read_catalogue, report_entries, write_catalogue
 
 
 def test_round_trip_and_merge_fills_empty_fields(tmp_path):

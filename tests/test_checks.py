@@ -4,8 +4,8 @@
 import pytest
 from factmaker import facts_in, gold_facts
 
-from pipeline.checks import consistency_checks, years_in_title
-from pipeline.indicators import assign_indicators, load_taxonomy
+from pipeline.extract.checks import consistency_checks, years_in_title
+from pipeline.extract.indicators import assign_indicators, load_taxonomy
 from pipeline.model import Report
 
 

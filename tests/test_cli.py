@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.cli import main
+from pipeline.run.cli import main
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 FUTIAN_URL = "https://www.szft.gov.cn/xxgk/zwgk/fzzfjsndbg/content/post_11998829.html"
@@ -85,18 +85,18 @@ def test_broken_pages_become_checks_and_the_rest_builds(tmp_path):
 
 
 def test_validation_failure_blocks_the_release(tmp_path, monkeypatch, capsys):
-    import pipeline.parse
+    import pipeline.rows
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     add_futian(raw)
-    real = pipeline.parse.extract_facts
+    real = pipeline.rows.extract_facts
 
     def broken_extract(text):
         facts = real(text)
         facts[0].kind = "percentage"
         return facts
 
-    monkeypatch.setattr(pipeline.parse, "extract_facts", broken_extract)
+    monkeypatch.setattr(pipeline.rows, "extract_facts", broken_extract)
     assert main(["build", "--raw-dir", str(raw), "--out-dir", str(out)]) == 1
     assert "facts.kind" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.build as build_module
-from pipeline.archive import Archive
-from pipeline.catalogue import write_catalogue
-from pipeline.cli import main
-from pipeline.runlog import EXIT_LOCKED, EXIT_PAGES_FAILED, LOCK_NAME, AlreadyRunning, run_lock
-from pipeline.validate import Failure, ValidationResult
+import pipeline.run.build as build_module
+from pipeline.fetch.archive import Archive
+from pipeline.fetch.catalogue import write_catalogue
+from pipeline.publish.validate import Failure, ValidationResult
+from pipeline.run.cli import main
+from pipeline.run.runlog import EXIT_LOCKED, EXIT_PAGES_FAILED, LOCK_NAME, AlreadyRunning, run_lock
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 URL = "http://www.example.gov.cn/fzzf/1.html"
@@ -89,7 +89,7 @@ def test_a_second_run_exits_at_once_while_the_first_holds_the_lock(dirs, capsys)
 def test_the_lock_is_released_when_its_holder_dies(tmp_path):
     lock = tmp_path / LOCK_NAME
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from pipeline.runlog import run_lock\n"
+        "import sys, time; from pathlib import Path; from pipeline.run.runlog import run_lock\n"
         "with run_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)"), str(lock)],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline import divisions
-from pipeline.divisions import find_names, known_years, level_of, lookup, table_year
+from pipeline.parse import divisions
+from pipeline.parse.divisions import find_names, known_years, level_of, lookup, table_year
 
 
 def codes(name, year=None, parent=""):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 
-from pipeline.encoding import canonical_encoding, decode, detect_encoding, mislabelled_charsets
+from pipeline.parse.encoding import canonical_encoding, decode, detect_encoding, mislabelled_charsets
 
 PAGE = '<html><head>{meta}</head><body><p>法治政府建设年度报告：全年办理行政复议案件215件。</p></body></html>'
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaluate import GoldRow, evaluate_dir, main, read_gold, score_facts
-from pipeline.extract import extract_facts
+from pipeline.extract.facts import extract_facts
+from pipeline.run.evaluate import GoldRow, evaluate_dir, main, read_gold, score_facts
 
 HERE = Path(__file__).parent
 GOLD = HERE / "gold"

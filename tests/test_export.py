@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline.export import export_tables
-from pipeline.schemas import TABLES, typed_frame
+from pipeline.publish.export import export_tables
+from pipeline.publish.schemas import TABLES, typed_frame
 
 
 def export(rows, out):

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.extract import extract_facts
+from pipeline.extract.facts import extract_facts
+from pipeline.extract.numerals import MULTIPLIERS, normalize_width
 from pipeline.model import Fact
-from pipeline.numerals import MULTIPLIERS, normalize_width
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 

@@ -15,9 +15,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipeline.archive import Archive
-from pipeline.catalogue import read_catalogue, write_catalogue
-from pipeline.fetch import FetchConfig, resolve_host, run_fetch
+from pipeline.fetch.archive import Archive
+from pipeline.fetch.catalogue import read_catalogue, write_catalogue
+from pipeline.fetch.crawl import FetchConfig, resolve_host, run_fetch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "listings"
 ROOT = Path(__file__).parent.parent
@@ -459,7 +459,7 @@ def test_dns_failure_is_recorded_when_the_network_is_up(server, tmp_path):
 RUN_SCRIPT = """
 import sys
 from pathlib import Path
-from pipeline.fetch import FetchConfig, run_fetch
+from pipeline.fetch.crawl import FetchConfig, run_fetch
 run_fetch(Path(sys.argv[1]), Path(sys.argv[2]), allow_private=True,
           config=FetchConfig(delay=0.05, read_timeout=60, max_seconds_per_url=120, progress=False))
 """

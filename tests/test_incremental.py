@@ -9,16 +9,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import pipeline.build as build_module
-import pipeline.cache as cache_module
-import pipeline.parse as parse_module
-from pipeline.archive import Archive
-from pipeline.build import build, collect_frames, collect_rows, frames_from_rows, parse_plan
-from pipeline.cache import RowCache, parser_version
-from pipeline.catalogue import write_catalogue
-from pipeline.indicators import load_taxonomy
-from pipeline.parse import ReportRows
-from pipeline.schemas import TABLES
+import pipeline.rows as parse_module
+import pipeline.run.build as build_module
+import pipeline.run.cache as cache_module
+from pipeline.extract.indicators import load_taxonomy
+from pipeline.fetch.archive import Archive
+from pipeline.fetch.catalogue import write_catalogue
+from pipeline.publish.schemas import TABLES
+from pipeline.rows import ReportRows
+from pipeline.run.build import build, collect_frames, collect_rows, frames_from_rows, parse_plan
+from pipeline.run.cache import RowCache, parser_version
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -144,15 +144,15 @@ def test_parser_version_follows_the_parsing_code_only(tmp_path, monkeypatch):
     pkg = copy_package(tmp_path, monkeypatch)
     base = parser_version()
     try:
-        assert version_after(pkg / "extract.py", "from __future__ import annotations\n",
+        assert version_after(pkg / "extract" / "facts.py", "from __future__ import annotations\n",
                              "from __future__ import annotations  # layout and comments\n\n") == base
-        assert version_after(pkg / "fetch.py", "def ", "def _unused_helper():\n    return 1\n\n\ndef ") == base
-        assert version_after(pkg / "build.py", "Rows of every report capture", "All rows of each capture") == base
-        changed = version_after(pkg / "parse.py", "def read_report(",
+        assert version_after(pkg / "fetch" / "crawl.py", "def ", "def _unused_helper():\n    return 1\n\n\ndef ") == base
+        assert version_after(pkg / "run" / "build.py", "Rows of every report capture", "All rows of each capture") == base
+        changed = version_after(pkg / "rows.py", "def read_report(",
                                 "def _new_helper():\n    return 2\n\n\ndef read_report(")
         assert changed != base
-        assert version_after(pkg / "extract.py", "def ", "def _other():\n    return 3\n\n\ndef ") not in (base, changed)
-        (pkg / "adapters" / "newsite.py").write_text("X = 1\n", encoding="utf-8")
+        assert version_after(pkg / "extract" / "facts.py", "def ", "def _other():\n    return 3\n\n\ndef ") not in (base, changed)
+        (pkg / "parse" / "adapters" / "newsite.py").write_text("X = 1\n", encoding="utf-8")
         parser_version.cache_clear()
         assert parser_version() not in (base, changed)
     finally:

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 from factmaker import fact_at, facts_in, gold_facts
 
-from pipeline.indicators import TaxonomyError, assign_indicators, indicator_rows, load_taxonomy
+from pipeline.extract.indicators import TaxonomyError, assign_indicators, indicator_rows, load_taxonomy
 from pipeline.model import Report
 
 GOLD_IDS = {"normative_documents_issued", "normative_documents_abolished", "normative_documents_revised",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.listings import (
+from pipeline.fetch.listings import (
     attachment_links,
     create_page_urls,
     date_in,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.numerals import (
+from pipeline.extract.numerals import (
     normalize_width,
     parse_arabic,
     parse_chinese,

@@ -3,7 +3,7 @@
 import pytest
 from builtdata import build_committed_archive
 
-from pipeline.schemas import TABLES, fields
+from pipeline.publish.schemas import TABLES, fields
 
 
 @pytest.fixture(scope="module")

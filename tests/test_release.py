@@ -13,15 +13,15 @@ import pytest
 import yaml
 from builtdata import ROOT, copy_of_build
 
-import pipeline.release
-from pipeline.export import export_tables
-from pipeline.release import (
+import pipeline.publish.release
+from pipeline.publish.export import export_tables
+from pipeline.publish.release import (
     latest_release,
     releases,
     table_changes,
     write_release,
 )
-from pipeline.schemas import TABLES
+from pipeline.publish.schemas import TABLES
 
 DAY = date(2026, 3, 1)
 
@@ -147,7 +147,7 @@ def test_a_failed_release_leaves_the_previous_one_untouched(released, monkeypatc
     def disk_full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pipeline.release, "zip_bytes", disk_full)
+    monkeypatch.setattr(pipeline.publish.release, "zip_bytes", disk_full)
     result = write_release(processed, DAY)
     assert not result.written and result.path is None and "No space left" in result.message
     assert [p.name for p in (processed / "releases").iterdir() if p.name != ".lock"] == ["v2026.03.01"]
@@ -173,7 +173,7 @@ def test_latest_is_a_text_file_where_there_are_no_symlinks(processed, monkeypatc
     def no_symlinks(*args, **kwargs):
         raise OSError("symbolic links are not supported")
 
-    monkeypatch.setattr(pipeline.release.os, "symlink", no_symlinks)
+    monkeypatch.setattr(pipeline.publish.release.os, "symlink", no_symlinks)
     result = write_release(processed, DAY)
     latest = processed / "latest"
     assert latest.is_file() and not latest.is_symlink()
@@ -182,7 +182,7 @@ def test_latest_is_a_text_file_where_there_are_no_symlinks(processed, monkeypatc
 
 
 def test_cli_release_twice_releases_once(processed, capsys):
-    from pipeline.cli import main
+    from pipeline.run.cli import main
 
     assert main(["release", "--out-dir", str(processed)]) == 0
     assert "released v" in capsys.readouterr().err
@@ -192,7 +192,7 @@ def test_cli_release_twice_releases_once(processed, capsys):
 
 
 def test_cli_release_without_a_build_exits_1(tmp_path, capsys):
-    from pipeline.cli import main
+    from pipeline.run.cli import main
 
     assert main(["release", "--out-dir", str(tmp_path)]) == 1
     assert "no complete build" in capsys.readouterr().err
@@ -215,6 +215,6 @@ def test_table_changes_by_compound_key():
 def test_zip_is_reproducible(released):
     _, path = released
     names = sorted(p.name for p in path.iterdir() if p.suffix != ".zip")
-    first = pipeline.release.zip_bytes(path, names, path.name, DAY)
-    assert first == pipeline.release.zip_bytes(path, names, path.name, DAY)
+    first = pipeline.publish.release.zip_bytes(path, names, path.name, DAY)
+    assert first == pipeline.publish.release.zip_bytes(path, names, path.name, DAY)
     assert zipfile.ZipFile(io.BytesIO(first)).testzip() is None

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.model import Capture, Page
-from pipeline.report import issuer_text, make_report, parse_issuer, signature, year_in_text, year_in_title
+from pipeline.parse.identity import issuer_text, make_report, parse_issuer, signature, year_in_text, year_in_title
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
 SHA = "ab" * 32

@@ -5,7 +5,7 @@ import json
 import pyarrow as pa
 import pytest
 
-from pipeline.schemas import SCHEMA_DIR, TABLES, arrow_schema, column_names, fields, typed_frame
+from pipeline.publish.schemas import SCHEMA_DIR, TABLES, arrow_schema, column_names, fields, typed_frame
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.sections import chinese_number, section_for, split_sections
+from pipeline.parse.sections import chinese_number, section_for, split_sections
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpus"
 

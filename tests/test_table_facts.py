@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.checks import consistency_checks
-from pipeline.indicators import assign_indicators, indicator_rows, load_taxonomy
+from pipeline.extract.checks import consistency_checks
+from pipeline.extract.indicators import assign_indicators, indicator_rows, load_taxonomy
+from pipeline.extract.tables import table_facts
 from pipeline.model import Report, Table
-from pipeline.table_facts import table_facts
 
 
 def facts_of(*rows: list[str]):

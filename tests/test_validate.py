@@ -9,9 +9,9 @@ import pytest
 from builtdata import ROOT, build_committed_archive
 from tablerows import valid_table_rows
 
-from pipeline.indicators import load_taxonomy
-from pipeline.schemas import TABLES, typed_frame
-from pipeline.validate import (
+from pipeline.extract.indicators import load_taxonomy
+from pipeline.publish.schemas import TABLES, typed_frame
+from pipeline.publish.validate import (
     EXPECTATIONS_DIR,
     ROW_COUNTS_FILE,
     ValidationResult,
@@ -203,13 +203,14 @@ def test_summary_fits_a_screen_and_counts_everything(broken_run):
 
 
 def test_build_prints_the_summary(table_rows, monkeypatch, capsys, tmp_path):
-    import pipeline.build
-    from pipeline.cli import main
+    import pipeline.run.build
+    from pipeline.run.cli import main
 
     frames = frames_of(table_rows)
     result = ValidationResult(evaluated={t: 3 for t in TABLES}, passed={t: 3 for t in TABLES},
                               docs=tmp_path / "validation" / "index.html")
-    monkeypatch.setattr(pipeline.build, "build", lambda raw, out, **_: pipeline.build.BuildResult(frames, result))
+    monkeypatch.setattr(pipeline.run.build, "build",
+                        lambda raw, out, **_: pipeline.run.build.BuildResult(frames, result))
     assert main(["build", "--raw-dir", str(tmp_path), "--out-dir", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "table           rows  expectations  passed  failed" in err
@@ -218,7 +219,7 @@ def test_build_prints_the_summary(table_rows, monkeypatch, capsys, tmp_path):
 
 
 def test_great_expectations_is_imported_only_to_validate():
-    code = ("import sys, pipeline.cli, pipeline.build, pipeline.validate, pipeline.release; "
+    code = ("import sys, pipeline.run.cli, pipeline.run.build, pipeline.publish.validate, pipeline.publish.release; "
             "print('great_expectations' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"

@@ -1,0 +1,1 @@
+"""Extract stage: numeric facts from text and tables, canonical indicators, consistency checks."""

@@ -1,0 +1,336 @@
+"""Canonical indicators: the taxonomy in schemas/indicators.toml, fact -> indicator mapping, indicator rows.
+
+The mapping errs on the side of silence: a wrong indicator is worse than none. A fact gets an indicator when
+1. it is an achieved count, rate or amount (no target, no change) in one of the indicator's units;
+2. one of the indicator's phrasings occurs in the clause before the number (from the last ，；：。 on; a
+   、-list shares its head, so "印发区政府规范性文件7件、部门规范性文件16件" gives both numbers the verb 印发);
+   "N件X" (number before the noun) is read as "X N件" when X names a topic and ends the clause;
+3. the topic agrees: the topics named from the phrasing's start up to the number are all the indicator's,
+   or, when none is named there, the nearest topic named earlier in the same sentence is (the topic is carried
+   within a sentence: "行政诉讼案件252宗，生效86宗，败诉3宗"), never across sentences;
+4. none of the indicator's exclude words and no change word (同比, 下降 ...) occurs in the clause, the clause
+   does not name two topics at once (人大代表建议和政协提案共120件), and it does not start with 对/针对/将/把
+   (the verb then comes after the number, out of sight).
+Among the indicators that pass, the one whose phrasing ends closest to the number wins, then the higher
+priority, then the longer phrasing; a remaining tie between two ids means the fact stays unmapped.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from pipeline import SCHEMA_DIR
+from pipeline.model import Check, Fact, Report
+
+TAXONOMY_PATH = SCHEMA_DIR / "indicators.toml"
+
+SENTENCE_ENDS = "。！？!?\n"
+CLAUSE_ENDS = SENTENCE_ENDS + "，,；;：:"
+LOOKBACK = 400  # characters searched back for the sentence start; sentences in these reports are shorter
+WILDCARD = r"[^，,；;。！？!?：:、\n\d]{0,12}"
+CHANGE_WORDS = ("同比", "环比", "较上年", "较去年", "比上年", "比去年", "增长", "下降", "上升", "降低", "提高",
+                "减少", "增加", "增幅", "降幅")
+FORWARD_PREPOSITION = re.compile(r"\s*[并还又共均已再]{0,2}(?:对于|针对|对|将|把)")
+NEGATION_REACH = 3  # characters before a phrasing searched for exclude words (不受理, 减免罚款)
+MAPPED_KINDS = {"count", "rate", "amount"}
+TOTAL_MARKERS = ("共", "累计", "合计", "总", "全年")
+
+
+class TaxonomyError(ValueError):
+    """The taxonomy file is missing, unreadable or has an invalid entry."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One canonical indicator; phrasings are Chinese wordings with * for a short gap inside one clause."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    definition_zh: str
+    definition_en: str
+    unit: str
+    kind: str
+    min: float
+    max: float
+    phrasings: tuple[str, ...]
+    topic: str = ""
+    topic_words: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    context_requires: tuple[str, ...] = ()
+    priority: int = 0
+    patterns: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+
+
+def load_taxonomy(path: Path | None = None) -> list[Indicator]:
+    """The indicators of the taxonomy file, in file order; raises TaxonomyError with the reason when invalid."""
+    data = _read_toml(path or TAXONOMY_PATH)
+    topics = _topics_of(data)
+    indicators = [_indicator_from(entry, topics) for entry in data.get("indicator", [])]
+    ids = [i.id for i in indicators]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise TaxonomyError(f"duplicate indicator ids: {', '.join(duplicates)}")
+    return indicators
+
+
+def load_topics(path: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """All topics of the taxonomy file, those without indicators included: name -> words."""
+    return _topics_of(_read_toml(path or TAXONOMY_PATH))
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise TaxonomyError(f"cannot read taxonomy {path}: {err}") from err
+
+
+def _topics_of(data: dict) -> dict[str, tuple[str, ...]]:
+    return {name: tuple(words) for name, words in data.get("topics", {}).items()}
+
+
+def _indicator_from(entry: dict, topics: Mapping[str, tuple[str, ...]]) -> Indicator:
+    """An Indicator from one [[indicator]] table, with its phrasings compiled."""
+    ident = entry.get("id", "?")
+    try:
+        topic = entry.get("topic", "")
+        if topic and topic not in topics:
+            raise TaxonomyError(f"indicator {ident}: unknown topic {topic!r}")
+        phrasings = tuple(entry["phrasings"])
+        return Indicator(
+            id=entry["id"], name_zh=entry["name_zh"], name_en=entry["name_en"],
+            definition_zh=entry["definition_zh"], definition_en=entry["definition_en"],
+            unit=entry["unit"], kind=entry["kind"], min=float(entry["min"]), max=float(entry["max"]),
+            phrasings=phrasings, topic=topic, topic_words=topics.get(topic, ()),
+            units=tuple(entry.get("units", [entry["unit"]])), exclude=tuple(entry.get("exclude", [])),
+            context_requires=tuple(entry.get("context_requires", [])), priority=int(entry.get("priority", 0)),
+            patterns=tuple(phrasing_pattern(p) for p in phrasings))
+    except KeyError as err:
+        raise TaxonomyError(f"indicator {ident}: missing field {err}") from err
+
+
+def phrasing_pattern(phrasing: str) -> re.Pattern[str]:
+    """The regex of a phrasing: literal text, * = a short gap within the clause."""
+    return re.compile(WILDCARD.join(re.escape(part) for part in phrasing.split("*")))
+
+
+# ---------------------------------------------------------------- mapping facts to indicators
+
+@dataclass(frozen=True)
+class Mention:
+    """A topic named in the sentence context."""
+
+    start: int
+    end: int
+    topic: str
+
+
+@dataclass(frozen=True)
+class FactContext:
+    """The sentence text before a number, as the number sees it: `clause_start` starts the clause,
+    `tail_start` follows the last number of the clause; the number itself sits at len(text)."""
+
+    text: str
+    clause_start: int
+    tail_start: int
+    mentions: tuple[Mention, ...]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    indicator_id: str
+    distance: int
+    priority: int
+    length: int
+
+    def rank(self) -> tuple[int, int, int]:
+        return (self.distance, -self.priority, -self.length)
+
+
+def assign_indicators(facts: list[Fact], text: str, taxonomy: list[Indicator],
+                      topics: Mapping[str, Sequence[str]] | None = None) -> None:
+    """Set fact.indicator_id in place ("" when nothing says exactly what the number is).
+
+    `topics` defaults to the topics of the default taxonomy file (they include topics that have no
+    indicator but still end a carried topic)."""
+    all_topics = dict(topics) if topics is not None else dict(_default_topics())
+    all_topics.update({i.topic: i.topic_words for i in taxonomy if i.topic})
+    finder = _topic_finder(tuple((name, tuple(words)) for name, words in sorted(all_topics.items())))
+    of_kind: dict[str, list[Indicator]] = {}
+    for indicator in taxonomy:
+        of_kind.setdefault(indicator.kind, []).append(indicator)
+    for fact in facts:  # only indicators of the fact's kind can fit it (see _candidate)
+        fact.indicator_id = indicator_for(fact, text, of_kind.get(fact.kind, []), finder)
+
+
+@cache
+def _default_topics() -> dict[str, tuple[str, ...]]:
+    return load_topics()
+
+
+@cache
+def _topic_finder(topics: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One regex for all topic words (longest first, so 行政复议 wins over 复议) and word -> topic."""
+    topic_of = {word: name for name, words in topics for word in words}
+    words = sorted(topic_of, key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in words) or r"(?!)"), topic_of
+
+
+def indicator_for(fact: Fact, text: str, taxonomy: list[Indicator],
+                  finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
+    """The indicator id the fact's phrase says exactly, or ""."""
+    if fact.is_target or fact.kind not in MAPPED_KINDS:
+        return ""
+    context = fact_context(fact, text, finder)
+    if len({m.topic for m in context.mentions if m.start >= context.tail_start}) > 1:
+        return ""  # 人大代表建议和政协提案共120件: a sum of two things
+    if FORWARD_PREPOSITION.match(context.text, context.clause_start):
+        return ""  # 对99份规范性文件进行清理: the verb comes after the number
+    present = {m.topic for m in context.mentions}  # an indicator's topic must be among them (_fits_topic)
+    candidates = [c for i in taxonomy if (not i.topic or i.topic in present) and (c := _candidate(fact, i, context))]
+    if not candidates:
+        return ""
+    candidates.sort(key=Candidate.rank)
+    best = candidates[0]
+    tied = [c for c in candidates if c.rank() == best.rank() and c.indicator_id != best.indicator_id]
+    return "" if tied else best.indicator_id
+
+
+def fact_context(fact: Fact, text: str, finder: tuple[re.Pattern[str], dict[str, str]]) -> FactContext:
+    """The sentence before the number; falls back to the fact's subject when the offsets miss the text or
+    are None (a table cell: its row and column headers, digits of years dropped, read as one clause)."""
+    start, end = fact.char_start, fact.char_end
+    if start is None or end is None or not 0 <= start < end <= len(text):
+        before, clause_start = re.sub(r"[\d.,]+", "", fact.subject.replace(" / ", " ")), 0
+    else:
+        lo = max(0, start - LOOKBACK)
+        sentence_start = max(text.rfind(c, lo, start) for c in SENTENCE_ENDS) + 1
+        sentence_start = max(sentence_start, lo)
+        clause_start = max(max(text.rfind(c, sentence_start, start) for c in CLAUSE_ENDS) + 1, sentence_start)
+        before = text[sentence_start:start] + _noun_after(text, end, finder)
+        clause_start -= sentence_start
+    pattern, topic_of = finder
+    mentions = tuple(Mention(m.start(), m.end(), topic_of[m.group()]) for m in pattern.finditer(before))
+    return FactContext(before, clause_start, _tail_start(before, clause_start), mentions)
+
+
+def _noun_after(text: str, end: int, finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
+    """For "办理38宗以区政府为被告的行政诉讼案件": the rest of the clause when it ends with a topic noun."""
+    stop = re.search(rf"[{re.escape(CLAUSE_ENDS)}、\d]", text[end:end + 30])
+    after = text[end:end + stop.start()] if stop else ""
+    noun = re.search(rf"(?:{finder[0].pattern})\w{{0,2}}$", after) if after else None
+    return after if noun else ""
+
+
+def _tail_start(before: str, clause_start: int) -> int:
+    """Where the clause's text after its last number begins (the whole clause when it has no number)."""
+    digits = [m.end() for m in re.finditer(r"\d", before[clause_start:])]
+    return clause_start + (digits[-1] if digits else 0)
+
+
+def _candidate(fact: Fact, indicator: Indicator, context: FactContext) -> Candidate | None:
+    """How well the indicator fits the fact, or None when it does not."""
+    if fact.kind != indicator.kind or not _unit_fits(fact, indicator):
+        return None
+    text, clause_start = context.text, context.clause_start
+    if indicator.context_requires and not any(w in text for w in indicator.context_requires):
+        return None
+    best: Candidate | None = None
+    for pattern in indicator.patterns:
+        match = _last_match(pattern, text, clause_start)
+        if match is None or not _fits_topic(indicator, match.start(), context):
+            continue
+        if match.start() < context.tail_start and "、" not in text[context.tail_start:]:
+            continue  # a verb before an earlier number carries over only along a 、-list
+        zone = text[max(clause_start, min(match.start(), context.tail_start) - NEGATION_REACH):]
+        if any(w in zone for w in indicator.exclude) or any(w in text[match.start():] for w in CHANGE_WORDS):
+            continue
+        found = Candidate(indicator.id, len(text) - match.end(), indicator.priority, match.end() - match.start())
+        if best is None or found.rank() < best.rank():
+            best = found
+    return best
+
+
+def _unit_fits(fact: Fact, indicator: Indicator) -> bool:
+    """The fact's base unit is one the indicator accepts; a bare zero count (败诉案件为0) needs no unit."""
+    if fact.unit_base in indicator.units:
+        return True
+    return indicator.kind == "count" and not fact.unit_base and fact.value == 0
+
+
+def _last_match(pattern: re.Pattern[str], text: str, clause_start: int) -> re.Match[str] | None:
+    """The match of the phrasing that ends closest to the number, inside the clause."""
+    last = None
+    for match in pattern.finditer(text, clause_start):
+        last = match
+    return last
+
+
+def _fits_topic(indicator: Indicator, match_start: int, context: FactContext) -> bool:
+    """Topics named from the phrasing on must all be the indicator's; if none, the carried topic must be."""
+    named = {m.topic for m in context.mentions if m.end > match_start}
+    if not indicator.topic:
+        return not named
+    if named:
+        return named == {indicator.topic}
+    earlier = [m for m in context.mentions if m.end <= match_start]
+    return bool(earlier) and earlier[-1].topic == indicator.topic
+
+
+# ---------------------------------------------------------------- indicator rows
+
+def indicator_rows(report: Report, facts: list[Fact], taxonomy: list[Indicator]) -> tuple[list[dict], list[Check]]:
+    """One row per indicator of the report, and the checks found on the way.
+
+    Rule when several facts map to one indicator: a fact whose phrase marks a total (共, 累计, 合计, 总, 全年)
+    wins; otherwise the first in reading order. The others are named in an info check. Values outside the
+    indicator's valid range get a warning check and no row."""
+    by_id = {i.id: i for i in taxonomy}
+    grouped: dict[str, list[Fact]] = defaultdict(list)
+    checks: list[Check] = []
+    for fact in sorted(facts, key=_reading_order):
+        if not fact.indicator_id or fact.is_target:
+            continue
+        indicator = by_id.get(fact.indicator_id)
+        if indicator is None:
+            checks.append(Check("unknown_indicator", "warning",
+                                f"indicator {fact.indicator_id!r} is not in the taxonomy", fact.fact_id))
+        elif not indicator.min <= fact.value_normalized <= indicator.max:
+            checks.append(Check("out_of_range", "warning",
+                                f"{indicator.id} = {fact.value_normalized:g} {indicator.unit} is outside "
+                                f"{indicator.min:g}..{indicator.max:g}; kept out of indicators", fact.fact_id))
+        else:
+            grouped[indicator.id].append(fact)
+    rows = []
+    for indicator_id, group in grouped.items():
+        chosen = chosen_fact(group)
+        rows.append({"report_id": report.report_id, "division_code": report.division_code, "year": report.year,
+                     "indicator_id": indicator_id, "value": chosen.value_normalized,
+                     "unit": by_id[indicator_id].unit, "fact_id": chosen.fact_id})
+        others = [f for f in group if f is not chosen]
+        if others:
+            named = ", ".join(f"{f.fact_id} ({f.value_normalized:g})" for f in others)
+            checks.append(Check("several_facts_for_indicator", "info",
+                                f"{indicator_id}: took {chosen.fact_id} ({chosen.value_normalized:g}); "
+                                f"also stated: {named}", chosen.fact_id))
+    return rows, checks
+
+
+def _reading_order(fact: Fact) -> tuple[bool, int]:
+    """Text facts by offset, then table facts (no offset) in the order given."""
+    return fact.char_start is None, fact.char_start or 0
+
+
+def chosen_fact(group: list[Fact]) -> Fact:
+    """The fact that speaks for an indicator: the first stated total, else the first in reading order."""
+    totals = [f for f in group if any(m in f.quote for m in TOTAL_MARKERS)]
+    return (totals or group)[0]

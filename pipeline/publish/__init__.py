@@ -1,0 +1,1 @@
+"""Publish stage: schemas, validation, Parquet/CSV export, codebook and releases."""

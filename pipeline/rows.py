@@ -1,0 +1,135 @@
+"""The parse stage: one archived capture (and its attachments) -> the rows it adds to every table.
+
+`read_report` is a pure function of the capture's bytes, its catalogue entry and the taxonomy, so its result
+can be cached per capture (pipeline/run/cache.py) and computed in any process; one broken page only costs a row
+in `checks` and never stops the other reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pipeline.extract.checks import consistency_checks
+from pipeline.extract.facts import extract_facts
+from pipeline.extract.indicators import Indicator, assign_indicators, indicator_rows, load_taxonomy
+from pipeline.extract.tables import table_facts
+from pipeline.fetch.archive import Archive
+from pipeline.model import Capture, Check, Page
+from pipeline.parse.adapters import PageError, read_page
+from pipeline.parse.identity import make_report
+from pipeline.parse.sections import section_for, split_sections
+
+log = logging.getLogger(__name__)
+TABLE_SECTION = "0"  # section_id of facts read from tables, which have no place in the text
+STUB_CHARS = 300  # a page with less main text than this that links to attachments is read from them
+
+
+@dataclass
+class ReportRows:
+    """Everything one capture contributes to the tables."""
+
+    reports: list[dict] = field(default_factory=list)
+    sections: list[dict] = field(default_factory=list)
+    facts: list[dict] = field(default_factory=list)
+    indicators: list[dict] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
+
+
+def record_fields(record: object) -> dict:
+    """A flat record's fields as a dict; dataclasses.asdict deep-copies and costs 30x more per fact."""
+    return dict(vars(record))
+
+
+def report_id_for(capture: Capture) -> str:
+    """A report id that survives rebuilds: derived from the URL, or the bytes when the URL is unknown."""
+    key = capture.url or capture.sha256
+    return "r" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def check_row(report_id: str, check: Check) -> dict:
+    return {"report_id": report_id, **record_fields(check)}
+
+
+def text_from_attachments(page: Page, attachments: list[tuple[Capture, bytes]]) -> Page:
+    """For a stub page that only links to its report, the page with an attachment's text as main text."""
+    if len(page.text) >= STUB_CHARS:
+        return page
+    for capture, data in attachments:
+        try:
+            attached = read_page(data, capture)
+        except PageError as err:
+            page.checks.append(Check("unreadable_attachment", "warning", f"{capture.url or capture.path}: {err}"))
+            continue
+        if len(attached.text) > len(page.text):
+            page.text, page.tables = attached.text, page.tables + attached.tables
+            page.checks += attached.checks
+            return page
+    return page
+
+
+def read_report(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: list[Indicator],
+                attachments: list[tuple[Capture, bytes]] = ()) -> ReportRows:
+    """Parse one capture into its table rows; unreadable input becomes a check row, never an exception."""
+    report_id = report_id_for(capture)
+    rows = ReportRows()
+    try:
+        page = text_from_attachments(read_page(data, capture), list(attachments))
+    except PageError as err:
+        where = capture.url or capture.source or capture.path
+        rows.checks.append(check_row(report_id, Check("unreadable_page", "error", f"{where}: {err}")))
+        return rows
+    report, checks = make_report(page, capture, entry)
+    checks = page.checks + checks
+    report.report_id, report.n_chars = report_id, len(page.text)
+    sections = split_sections(page.text)
+    facts = extract_facts(page.text)
+    for fact in facts:
+        fact.section_id = section_for(sections, fact.char_start)
+    for fact in table_facts(page.tables):  # after the text's facts; no offsets, so section "0" (facts schema)
+        fact.section_id = TABLE_SECTION
+        facts.append(fact)
+    for n, fact in enumerate(facts, start=1):
+        fact.fact_id = f"{report_id}-{n:04d}"
+    assign_indicators(facts, page.text, taxonomy)
+    checks += consistency_checks(report, facts, page.text)
+    indicator_values, indicator_checks = indicator_rows(report, facts, taxonomy)
+    report.n_facts = len(facts)
+    rows.reports.append(record_fields(report))
+    rows.sections += [{"report_id": report_id, **record_fields(s)} for s in sections]
+    rows.facts += [{"report_id": report_id, **record_fields(f)} for f in facts]
+    rows.indicators += indicator_values
+    rows.checks += [check_row(report_id, c) for c in checks + indicator_checks]
+    return rows
+
+
+def read_report_safely(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: list[Indicator],
+                       attachments: list[tuple[Capture, bytes]] = ()) -> ReportRows:
+    """read_report, with any unexpected failure turned into an error check so the build goes on."""
+    try:
+        return read_report(capture, data, entry, taxonomy, attachments)
+    except Exception as err:  # one broken page must never stop the other reports
+        log.exception("failed to build %s", capture.url or capture.path)
+        message = f"{capture.url or capture.path}: {type(err).__name__}: {err}"
+        return ReportRows(checks=[check_row(report_id_for(capture), Check("build_failed", "error", message))])
+
+
+def read_archived(archive: Archive, capture: Capture, entry: dict[str, str], attachments: Sequence[Capture],
+                  taxonomy: list[Indicator]) -> ReportRows:
+    """read_report_safely on an archived capture; archive files that cannot be read become an error check."""
+    try:
+        data = archive.read(capture)
+        attached = [(a, archive.read(a)) for a in attachments]
+    except OSError as err:
+        message = f"{capture.url or capture.path}: cannot read the archived capture: {err}"
+        return ReportRows(checks=[check_row(report_id_for(capture), Check("build_failed", "error", message))])
+    return read_report_safely(capture, data, entry, taxonomy, attached)
+
+
+def inspect_capture(capture: Capture, data: bytes) -> dict:
+    """One capture parsed on its own: {"report": ..., "sections": [...], "facts": [...]} (plus checks)."""
+    rows = read_report(capture, data, {}, load_taxonomy())
+    return {"report": rows.reports[0] if rows.reports else None, "sections": rows.sections, "facts": rows.facts,
+            "checks": rows.checks}

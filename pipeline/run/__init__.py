@@ -1,0 +1,1 @@
+"""Run stage: the build, its cache, unattended runs and the command line."""
