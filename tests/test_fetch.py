@@ -409,9 +409,12 @@ def test_gkmlpt_listing_uses_the_list_api_across_pages(server, tmp_path):
     def api_page(request: Request) -> Response:
         n = int(request.args["page"])
         assert request.args["sid"] == "755035"
+        if n > 2:
+            return Response("not found", status=404)
         title = f"某区{2020 + n}年法治政府建设年度报告"
-        articles = [{"id": 5_000_000 + n, "title": title, "date": f"2024-01-0{n}"}]
-        return Response(json.dumps({"total": 101, "articles": articles}), content_type="application/json")
+        articles = [{"id": 5_000_000 + n, "title": title, "date": f"2024-01-0{n}"}]  # short pages
+        return Response(json.dumps({"classify": {"id": 2530, "post_count": 2}, "articles": articles}),
+                        content_type="application/json")
 
     server.expect_request("/gkmlpt/api/all/2530").respond_with_handler(api_page)
     for n in (1, 2):

@@ -19,6 +19,10 @@ from pipeline.fetch.listings import (
 FIXTURES = Path(__file__).parent / "fixtures" / "listings"
 
 
+def urls(requests) -> list[str]:
+    return [r.url for r in requests]
+
+
 def fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
@@ -74,14 +78,14 @@ def test_nfcms_listing_yields_reports_titles_dates_and_pager_pages():
     # the truncated anchor text loses to the full title attribute
     assert reports[0].title == "某区人民政府2024年法治政府建设年度报告"
     assert [r.published for r in reports] == ["2025-02-12", "2024-02-06"]
-    assert page.more == [url + "index_2.html", url + "index_3.html"]  # the pager, gaps filled, no repeats
+    assert urls(page.more) == [url + "index_2.html", url + "index_3.html"]  # the pager, gaps filled, no repeats
 
 
 def test_trs_listing_pages_come_from_the_create_page_script():
     url = "http://www.example.gov.cn/xxgk/fzzfjs/index.html"
     page = parse_listing(url, fixture("trs_index.html"))
     assert page.adapter == "trs"
-    assert page.more == ["http://www.example.gov.cn/xxgk/fzzfjs/index_1.html",
+    assert urls(page.more) == ["http://www.example.gov.cn/xxgk/fzzfjs/index_1.html",
                          "http://www.example.gov.cn/xxgk/fzzfjs/index_2.html"]
     titles = [r.title for r in page.report_links()]
     assert titles == ["某县2023年度法治政府建设工作报告", "某县二〇二〇年法治政府建设情况报告"]
@@ -104,7 +108,7 @@ def test_generic_listing_follows_next_page_links():
             '<a href="list?page=2">下一页</a><a href="javascript:next()">下一页</a></body></html>')
     page = parse_listing("http://x.gov.cn/a/list?page=1", html)
     assert page.adapter == "generic"
-    assert page.more == ["http://x.gov.cn/a/list?page=2"]
+    assert urls(page.more) == ["http://x.gov.cn/a/list?page=2"]
     assert [r.url for r in page.report_links()] == ["http://x.gov.cn/a/t1.html"]
 
 
@@ -112,24 +116,26 @@ def test_gkmlpt_index_gives_api_urls_for_the_category_in_the_fragment_or_tree():
     text = fixture("gkmlpt_index.html")
     base = "https://www.example.gov.cn/gkmlpt/index"
     assert listing_adapter(base, text) == "gkmlpt"
-    assert parse_listing(base + "#2531", text).more == [
+    assert urls(parse_listing(base + "#2531", text).lists) == [
         "https://www.example.gov.cn/gkmlpt/api/all/2531?page=1&sid=755035"]
     # no category given: the TREE node about 法治政府 (its name \u-escaped in the script)
-    assert gkmlpt_categories(base, text) == ["2530"]
+    assert urls(gkmlpt_categories(base, text)) == ["https://www.example.gov.cn/gkmlpt/api/all/2530?page=1&sid=755035"]
     assert parse_listing(base, text).report_links() == []
 
 
-def test_gkmlpt_api_page_lists_articles_and_the_remaining_pages():
+def test_gkmlpt_api_page_lists_articles_and_the_next_page():
     url = "https://www.example.gov.cn/gkmlpt/api/all/2530?page=1&sid=755035"
     page = parse_listing(url, fixture("gkmlpt_api_page1.json"))
-    assert page.more == ["https://www.example.gov.cn/gkmlpt/api/all/2530?page=2&sid=755035"]
+    assert urls(page.more) == ["https://www.example.gov.cn/gkmlpt/api/all/2530?page=2&sid=755035"]
+    assert page.expected == 150  # the top-level total, where classify.post_count is missing
     reports = page.report_links()
     assert [r.url for r in reports] == [
         "https://www.example.gov.cn/gkmlpt/content/11/11998/post_11998829.html",
         "https://www.example.gov.cn/gkmlpt/content/9/9507/post_9507604.html",  # built from the id
     ]
     assert [r.published for r in reports] == ["2025-02-12", "2022-01-07"]  # epoch seconds read in China time
-    assert parse_listing(url.replace("page=1", "page=2"), fixture("gkmlpt_api_page1.json")).more == []
+    empty = parse_listing(url.replace("page=1", "page=2"), '{"classify": {"post_count": 3}, "articles": []}')
+    assert empty.more == [] and empty.links == []  # an empty page ends the list
 
 
 def test_gkmlpt_api_garbage_is_an_empty_page():

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from pipeline.fetch.archive import write_atomically
 
+# doc_number (文号), written (成文日期) and column (the column's name) come from the list row a report was
+# found in; found_on is the listing row it was found from (for a listing: the portal page linking to it).
 FIELDS = ["kind", "url", "jurisdiction", "parent", "level", "year", "title", "published", "sha256", "source",
-          "found_on"]
-KINDS = {"report", "listing"}
+          "found_on", "doc_number", "written", "column"]
+# report: a report page; listing: a column of reports; site: a government portal to find columns from.
+KINDS = {"report", "listing", "site"}
 
 
 class CatalogueError(ValueError):
@@ -26,7 +29,7 @@ def read_catalogue(path: Path | str) -> list[dict[str, str]]:
         rows = [{k: (row.get(k) or "").strip() for k in FIELDS} for row in csv.DictReader(f)]
     for n, row in enumerate(rows, start=2):
         if row["kind"] not in KINDS:
-            raise CatalogueError(f"{path}:{n}: kind must be report or listing, not {row['kind']!r}")
+            raise CatalogueError(f"{path}:{n}: kind must be report, listing or site, not {row['kind']!r}")
         if not (row["url"] or row["sha256"]):
             raise CatalogueError(f"{path}:{n}: a row needs a url (or the sha256 of a capture without one)")
     return rows

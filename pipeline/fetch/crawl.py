@@ -14,6 +14,7 @@ Safe to run from cron against thousands of government sites:
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 import logging
 import os
@@ -23,7 +24,7 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +41,17 @@ from urllib3.util.retry import Retry
 from pipeline import __version__
 from pipeline.fetch import catalogue
 from pipeline.fetch.archive import Archive
-from pipeline.fetch.listings import attachment_links, parse_html, parse_listing, year_from_title
+from pipeline.fetch.listings import (
+    Link,
+    ListingPage,
+    PageRequest,
+    attachment_links,
+    is_column_url,
+    parse_html,
+    parse_listing,
+    portal,
+    year_from_title,
+)
 from pipeline.parse.encoding import decode
 
 log = logging.getLogger(__name__)
@@ -347,8 +358,10 @@ class Fetcher:
     # --- requests ------------------------------------------------------------------------------------------
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None, robots: bool = True,
-            max_redirects: int | None = None) -> Fetched:
-        """GET `url`, following redirects by hand (each hop checked); raise FetchError when it fails."""
+            max_redirects: int | None = None, method: str = "GET",
+            data: Sequence[tuple[str, str]] = ()) -> Fetched:
+        """GET (or POST form `data` to) `url`, following redirects by hand (each hop checked); raise
+        FetchError when it fails."""
         deadline = time.monotonic() + self.config.max_seconds_per_url
         limit = self.config.max_redirects if max_redirects is None else max_redirects
         seen = {url}
@@ -358,7 +371,7 @@ class Fetcher:
             if robots:
                 self.check_robots(hop)
             try:
-                got = self._get_with_retries(hop, headers or {}, deadline)
+                got = self._get_with_retries(hop, headers or {}, deadline, method, data)
             except FetchError as exc:
                 if not (exc.tls and self.config.https_fallback and hop.startswith("https://")):
                     raise
@@ -370,6 +383,8 @@ class Fetcher:
                 got.url, got.final_url = url, hop
                 return got
             target = urldefrag(urljoin(hop, location.strip())).url
+            if got.status in {301, 302, 303}:  # as browsers do: the form is not posted again
+                method, data = "GET", ()
             if target in seen:
                 raise FetchError(f"redirect loop: {hop} -> {target}", got.status)
             seen.add(target)
@@ -382,7 +397,8 @@ class Fetcher:
                      backoff_max=self.config.backoff_max, respect_retry_after_header=True,
                      raise_on_status=False)
 
-    def _get_with_retries(self, url: str, headers: Mapping[str, str], deadline: float) -> Fetched:
+    def _get_with_retries(self, url: str, headers: Mapping[str, str], deadline: float, method: str = "GET",
+                          data: Sequence[tuple[str, str]] = ()) -> Fetched:
         """One URL (no redirects): attempts through the host's gate, backing off between them."""
         retry = self._retry_policy()
         gate = self.gate(url)
@@ -394,7 +410,7 @@ class Fetcher:
                 attempts += 1
                 got, error = None, None
                 try:
-                    got = self._attempt(url, headers, deadline)
+                    got = self._attempt(url, headers, deadline, method, data)
                 except _RETRYABLE as exc:
                     error = exc
                 if got is not None and not retry.is_retry("GET", got.status, "Retry-After" in got.headers):
@@ -416,13 +432,14 @@ class Fetcher:
                 log.info("%s: %s, retrying in %.1f s", url, what, wait)
                 slot["after"] = wait
 
-    def _attempt(self, url: str, headers: Mapping[str, str], deadline: float) -> Fetched:
+    def _attempt(self, url: str, headers: Mapping[str, str], deadline: float, method: str = "GET",
+                 data: Sequence[tuple[str, str]] = ()) -> Fetched:
         """One request; the body streamed and cut at max_bytes decoded bytes or at the deadline."""
         remaining = max(deadline - time.monotonic(), 0.1)
         timeout = (min(self.config.connect_timeout, remaining), min(self.config.read_timeout, remaining))
         try:
-            resp = self.session().get(url, headers=dict(headers), timeout=timeout, stream=True,
-                                      allow_redirects=False)
+            resp = self.session().request(method, url, data=list(data) or None, headers=dict(headers),
+                                          timeout=timeout, stream=True, allow_redirects=False)
         except requests.exceptions.SSLError as exc:
             raise FetchError(f"TLS failed: {_describe(exc)}", tls=True) from None
         except _RETRYABLE:
@@ -596,6 +613,7 @@ class Run:
         self.latest = archive.latest_rows()
         self._seen_lock = threading.Lock()
         self._done: set[tuple[str, str]] = set()
+        self.aliases: dict[str, str] = {}  # another URL of a found report -> the URL it is catalogued under
         # DNS failures wait here until some host resolves: on a machine with no network at all they say
         # nothing about the sites, and recording them would only churn the committed manifest.
         self._dns_failures: list[dict[str, str]] = []
@@ -621,22 +639,27 @@ class Run:
             else None
         return FetchedPage(url, row.get("final_url") or url, text)
 
-    def fetch_page(self, url: str, kind: str, parent_url: str = "") -> FetchedPage | None:
-        """Fetch one URL (conditionally if archived), archive it, count and log the outcome.
+    def fetch_page(self, page: PageRequest | str, kind: str, parent_url: str = "", *,
+                   past_end: bool = False) -> FetchedPage | None:
+        """Fetch one URL (conditionally if archived; a POST under its request key), archive it, count and log
+        the outcome. With `past_end`, a 404 is the end of a list (skipped), not a failure.
 
         Returns the page (read back from the archive when unchanged), or None when nothing usable came.
         """
+        request = page if isinstance(page, PageRequest) else PageRequest(page)
+        url = request.key
         with self._seen_lock:
             if (url, kind) in self._done:
                 return None
             self._done.add((url, kind))
-        if self.fetcher.host_unreachable(url):
+        if self.fetcher.host_unreachable(request.url):
             self._count(url, "skipped")
             return None
         previous = self.latest.get(url)
         extra = {"kind": kind, "parent_url": parent_url}
         try:
-            got = self.fetcher.get(url, headers=conditional_headers(previous))
+            got = self.fetcher.get(request.url, headers=conditional_headers(previous) if request.method == "GET"
+                                   else {}, method=request.method, data=request.data)
         except FetchError as exc:
             log.info("%s: %s", url, exc.reason)
             failure = {"url": url, "status": exc.status, "error": exc.reason, **extra}
@@ -651,6 +674,11 @@ class Run:
             self.archive.record_failure(url, status=304, error="", final_url=got.final_url, **extra)
             self._count(url, "unchanged")
             return self.archived_page(url)
+        if past_end and got.status == 404:
+            self.archive.record_failure(url, status=404, error="HTTP 404: past the end of the list",
+                                        final_url=got.final_url, **extra)
+            self._count(url, "skipped")
+            return None
         text, encoding = decode(got.body, got.content_type) if is_text_type(got.content_type, got.body) \
             else (None, "")
         reason = failure_reason(got, text or "", kind)
@@ -687,31 +715,63 @@ class Run:
 
     # --- listings ----------------------------------------------------------------------------------------
 
-    def crawl_listing(self, listing: dict[str, str]) -> list[dict[str, str]]:
-        """Catalogue rows for the report links found on a listing and the pages it leads to."""
+    def crawl_listing(self, listing: dict[str, str], catalogued: Mapping[str, str] | None = None
+                      ) -> list[dict[str, str]]:
+        """Catalogue rows for the report links found on a listing and the pages and lists it leads to.
+
+        A list (one series of pages) stops at the first page that adds no new links, once it has shown as
+        many items as it says it holds, at a 404 past its end, and, when `catalogued` (report URL ->
+        found_on) shows this listing was crawled before, at the first page with a report already found here.
+        """
+        catalogued = catalogued or {}
         start = listing["url"]
-        queue, seen = deque([start]), {urldefrag(start).url}
+        known_here = set() if self.refresh else {u for u, on in catalogued.items() if on == start}
+        crawl = _ListingCrawl(PageRequest(start))
         found: dict[str, dict[str, str]] = {}
         pages = 0
-        while queue and pages < self.fetcher.config.max_listing_pages:
-            page_url = queue.popleft()
+        while crawl.queue and pages < self.fetcher.config.max_listing_pages:
+            request, series, first = crawl.queue.popleft()
+            if series in crawl.stopped:
+                continue
             pages += 1
-            page = self.fetch_page(urldefrag(page_url).url, "listing")
+            page = self._listing_page(PageRequest(urldefrag(request.url).url, request.method, request.data),
+                                      start, first)
             if page is None or page.text is None:
+                crawl.stopped.add(series)
                 continue
             # A redirected listing's relative links resolve against where it ended up.
-            base = page.final_url + ("#" + urlsplit(page_url).fragment if urlsplit(page_url).fragment else "")
-            parsed = parse_listing(base, page.text)
+            fragment = urlsplit(request.url).fragment
+            base = page.final_url + ("#" + fragment if fragment else "")
+            parsed = parse_listing(PageRequest(base, request.method, request.data), page.text)
             for link in parsed.report_links():
-                if link.url not in found and self._discoverable(link.url):
-                    found[link.url] = found_row(listing, link.url, link.title, link.published)
-            for more in parsed.more:
-                if urldefrag(more).url not in seen:
-                    seen.add(urldefrag(more).url)
-                    queue.append(more)
-        if queue:
+                self._add_found(found, listing, link, parsed.column, catalogued)
+            met_known = any({link.url, *link.aliases} & known_here for link in parsed.report_links())
+            crawl.follow(parsed, series, done=met_known)
+        if any(series not in crawl.stopped for _, series, _ in crawl.queue):
             self.summary.notes.append(f"listing {start}: stopped after {pages} pages (max_listing_pages)")
         return list(found.values())
+
+    def _listing_page(self, request: PageRequest, listing_url: str, first: bool) -> FetchedPage | None:
+        """A listing page: fetched, or read back from the archive when another listing fetched it this run."""
+        with self._seen_lock:
+            fetched_before = (request.key, "listing") in self._done
+        if fetched_before:
+            return self.archived_page(request.key)
+        return self.fetch_page(request, "listing", parent_url="" if first else listing_url, past_end=not first)
+
+    def _add_found(self, found: dict[str, dict[str, str]], listing: dict[str, str], link: Link, column: str,
+                   catalogued: Mapping[str, str]) -> None:
+        """Add a report link once, whichever of its URLs (gkmlpt URL, post_url) it was reached by."""
+        names = (link.url, *link.aliases)
+        if any(name in found for name in names) or not self._discoverable(link.url):
+            return
+        if known := next((name for name in link.aliases if name in catalogued), ""):
+            with self._seen_lock:
+                self.aliases[link.url] = known
+            return
+        found[link.url] = found_row(listing, link, column)
+        with self._seen_lock:
+            self.aliases.update({alias: link.url for alias in link.aliases})
 
     def _discoverable(self, url: str) -> bool:
         """True unless a found link points at a refused address (non-http, private) — DNS errors wait."""
@@ -724,25 +784,110 @@ class Run:
             return False
         return True
 
+    # --- portals -----------------------------------------------------------------------------------------
 
-def found_row(listing: dict[str, str], url: str, title: str, published: str) -> dict[str, str]:
-    """A catalogue report row for a link found on a listing: place fields copied, year from the title."""
-    year = year_from_title(title)
-    return {"kind": "report", "url": url, "jurisdiction": listing.get("jurisdiction", ""),
+    def discover_site(self, site: dict[str, str]) -> list[dict[str, str]]:
+        """Listing rows for the report columns found by following a portal's own navigation from its root,
+        best menu links first, at most portal.MAX_DEPTH steps and portal.MAX_PAGES pages, no deeper than
+        the step where the first column turned up."""
+        root = site["url"]
+        domain = portal.site_domain(root)
+        queue: list[tuple[int, int, int, str, str]] = [(0, 0, 0, root, "")]  # depth, rank, order, url, parent
+        visited: set[str] = set()
+        columns: dict[str, dict[str, str]] = {}
+        found_at: int | None = None
+        while queue and len(visited) < portal.MAX_PAGES:
+            depth, _, _, url, parent = heapq.heappop(queue)
+            if (found_at is not None and depth > found_at) or url in visited:
+                continue
+            visited.add(url)
+            page = self.fetch_page(url, "site", parent_url=parent)
+            if page is None or page.text is None:
+                continue
+            nav = portal.read_portal_page(page.final_url, page.text, domain)
+            for link in nav.columns:
+                columns.setdefault(link.url, listing_from_site(site, link.url, link.title, url))
+            if nav.lists_reports and depth > 0:
+                columns.setdefault(url, listing_from_site(site, url, "", parent))
+            if columns:
+                found_at = depth if found_at is None else found_at
+            if depth < portal.MAX_DEPTH:
+                for order, target in enumerate(nav.follow):
+                    if target not in visited and target not in columns:
+                        heapq.heappush(queue, (depth + 1, order, len(visited), target, url))
+        if not columns:
+            self.summary.notes.append(f"site {root}: no report column found within {len(visited)} pages")
+        return list(columns.values())
+
+
+class _ListingCrawl:
+    """The queue of one listing's crawl: (request, series, first page of its series?), the series stopped,
+    and the article links seen so far (in all series)."""
+
+    def __init__(self, start: PageRequest):
+        self.queue: deque[tuple[PageRequest, int, bool]] = deque([(start, 0, True)])
+        self.queued = {urldefrag(start.key).url}
+        self.stopped: set[int] = set()
+        self.seen: set[str] = set()
+        self.shown: dict[int, int] = {}
+        self.series = 1
+
+    def follow(self, parsed: ListingPage, series: int, *, done: bool) -> None:
+        """Count what the page added; queue its next pages unless its series is done, and its lists."""
+        pager = {r.url for r in parsed.more}
+        new = {link.url for link in parsed.links
+               if link.url not in self.seen and link.url not in pager and not is_column_url(link.url)}
+        self.seen |= new
+        self.shown[series] = self.shown.get(series, 0) + len(new)
+        full = parsed.expected is not None and self.shown[series] >= parsed.expected
+        if done or full or not new:
+            self.stopped.add(series)
+        else:
+            self._push(parsed.more, series, first=False)
+        for request in parsed.lists:
+            self.series += 1
+            self._push([request], self.series, first=True)
+
+    def _push(self, requests: Iterable[PageRequest], series: int, *, first: bool) -> None:
+        for request in requests:
+            key = urldefrag(request.key).url if request.method == "GET" else request.key
+            if key not in self.queued:
+                self.queued.add(key)
+                self.queue.append((request, series, first))
+
+
+def found_row(listing: dict[str, str], link: Link, column: str = "") -> dict[str, str]:
+    """A catalogue report row for a link found on a listing: place fields copied, year from the title, what
+    the list row showed (date, else the URL's; 文号; 成文日期), and the column it was listed in."""
+    year = year_from_title(link.title)
+    return {"kind": "report", "url": link.url, "jurisdiction": listing.get("jurisdiction", ""),
             "parent": listing.get("parent", ""), "level": listing.get("level", ""),
-            "year": str(year) if year else "", "title": title, "published": published,
-            "found_on": listing["url"]}
+            "year": str(year) if year else "", "title": link.title, "published": link.published,
+            "doc_number": link.doc_number, "written": link.written, "column": column, "found_on": listing["url"]}
+
+
+def listing_from_site(site: dict[str, str], url: str, title: str, found_on: str) -> dict[str, str]:
+    """A catalogue listing row for a report column found from a portal: the portal's place fields."""
+    return {"kind": "listing", "url": url, "jurisdiction": site.get("jurisdiction", ""),
+            "parent": site.get("parent", ""), "level": site.get("level", ""), "column": title,
+            "found_on": found_on}
+
+
+def add_catalogue_rows(sources: Path, new: list[dict[str, str]]) -> tuple[list[dict[str, str]], int]:
+    """Merge rows into the catalogue (re-read first: it may have changed meanwhile), write it if anything
+    changed; return the catalogue rows and how many URLs were new to it."""
+    current = catalogue.read_catalogue(sources)
+    before = [dict(r) for r in current]
+    added = len({r["url"] for r in new} - {r["url"] for r in current})
+    merged = catalogue.merge_rows(current, new)
+    if merged != before:
+        catalogue.write_catalogue(sources, merged)
+    return merged, added
 
 
 def add_found_reports(sources: Path, found: list[dict[str, str]], summary: FetchSummary) -> list[dict[str, str]]:
-    """Merge found report rows into the catalogue (re-read first: it may have changed meanwhile) and
-    write it if anything changed; return the catalogue rows."""
-    current = catalogue.read_catalogue(sources)
-    before = [dict(r) for r in current]
-    summary.discovered = len({r["url"] for r in found} - {r["url"] for r in current})
-    merged = catalogue.merge_rows(current, found)
-    if merged != before:
-        catalogue.write_catalogue(sources, merged)
+    """Merge found report rows into the catalogue and count the new ones; return the catalogue rows."""
+    merged, summary.discovered = add_catalogue_rows(sources, found)
     return merged
 
 
@@ -811,15 +956,18 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
         run._count(url, "failed")
 
     try:
+        rows = discover_columns(run, sources, rows, watch, stop)
         listings = [r for r in rows if r["kind"] == "listing" and r["url"]]
         found: list[dict[str, str]] = []
         by_url = {r["url"]: r for r in listings}
+        catalogued = {r["url"]: r["found_on"] for r in rows if r["kind"] == "report" and r["url"]}
 
         def crawl(url: str) -> None:
-            found.extend(run.crawl_listing(by_url[url]))
+            found.extend(run.crawl_listing(by_url[url], catalogued))
             watch.check()
 
         run_per_host(by_host(by_url), crawl, workers=config.max_hosts_parallel, stop=stop, on_error=failed)
+        found = [row for row in found if row["url"] not in run.aliases]  # one post reached two ways
         if found:
             rows = add_found_reports(sources, found, run.summary)
         reports = list(dict.fromkeys(r["url"] for r in rows if r["kind"] == "report" and r["url"]))
@@ -843,6 +991,33 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
         log.warning(message)
         run.summary.notes.append(message)
     return run.summary
+
+
+def discover_columns(run: Run, sources: Path, rows: list[dict[str, str]], watch: _NoNetworkWatch,
+                     stop: threading.Event) -> list[dict[str, str]]:
+    """Follow the navigation of each `site` row whose portal has no column in the catalogue yet (every one
+    with refresh) to its report columns; add them as `listing` rows; return the catalogue rows."""
+    listed = [r["url"] for r in rows if r["kind"] == "listing" and r["url"]]
+    sites = {r["url"]: r for r in rows if r["kind"] == "site" and r["url"]
+             and (run.refresh or not any(portal.on_site(url, portal.site_domain(r["url"])) for url in listed))}
+    if not sites:
+        return rows
+    columns: list[dict[str, str]] = []
+
+    def discover(url: str) -> None:
+        columns.extend(run.discover_site(sites[url]))
+        watch.check()
+
+    def failed(url: str, exc: Exception) -> None:
+        run.summary.notes.append(f"site {url}: discovery failed ({_describe(exc)})")
+
+    run_per_host(by_host(sites), discover, workers=run.fetcher.config.max_hosts_parallel, stop=stop,
+                 on_error=failed)
+    if not columns:
+        return rows
+    rows, added = add_catalogue_rows(sources, columns)
+    run.summary.notes.append(f"{added} new report column(s) found from portal roots")
+    return rows
 
 
 class _NoNetworkWatch:
