@@ -30,7 +30,7 @@ _DATE = re.compile(r"(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _URL_DATES = (re.compile(r"/t(20\d\d)(\d\d)(\d\d)_"), re.compile(r"/art/(20\d\d)/(\d{1,2})/(\d{1,2})/"),
               re.compile(r"/(20\d\d)(\d\d)(\d\d)/"))
 # 文号 such as 深福府〔2024〕12号, 京政发[2023]5号, 司发（2022）3号.
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔\[［(（【]\s*20\d\d\s*[〕\]］)）】]\s*\d{1,4}\s*号")
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}\s*[〔\[［(（【]\s*20\d\d\s*[〕\]］)）】]\s*\d{1,4}\s*号")
 # Column (listing) URLs: index.html, index_3.shtml, /col/col1234/, a folder.
 _COLUMN_PATH = re.compile(r"(?:/|/index(?:_\d+)?\.s?html?|/col/col\d+/?(?:index\.html)?)$", re.I)
 _ENDPOINT_PATH = re.compile(r"/module/", re.I)
@@ -192,7 +192,13 @@ def link_from_anchor(a: etree._Element, url: str, entry: etree._Element | None =
     """A Link with what its list entry shows: date (else the URL's), 文号."""
     entry = entry if entry is not None else entry_of(a)
     row = entry.text_content() if entry is not None else ""
-    return Link(url, link_title(a), date_in(row) or date_in_url(url), doc_number_in(row))
+    return row_link(url, link_title(a), row.replace(a.text_content(), " "))
+
+
+def row_link(url: str, title: str, row: str) -> Link:
+    """A Link with what the rest of its list row shows (the title left out): date, else the URL's; 文号."""
+    rest = row.replace(title, " ") if title else row
+    return Link(url, title, date_in(rest) or date_in_url(url), doc_number_in(rest))
 
 
 def page_links(page_url: str, tree: etree._Element) -> list[Link]:

@@ -11,12 +11,10 @@ from pipeline.fetch.listings.base import (
     PageRequest,
     absolute_http_url,
     base_url,
-    date_in,
-    date_in_url,
-    doc_number_in,
     gets,
     link_from_anchor,
     parse_html,
+    row_link,
     squeeze,
 )
 from pipeline.fetch.listings.generic import html_listing, merge_links
@@ -42,8 +40,7 @@ def row_links(page_url: str, tree: etree._Element) -> list[Link]:
     for a in tree.xpath(_ITEMS):
         if url := absolute_http_url(base, a.get("href", "")):
             title = _field(a, "file-title") or squeeze(a.get("title") or a.text_content())
-            row = a.text_content()
-            links.append(Link(url, title, date_in(_field(a, "pub-time")) or date_in_url(url), doc_number_in(row)))
+            links.append(row_link(url, title, f"{_field(a, 'pub-time')} {squeeze(a.text_content())}"))
     return links
 
 

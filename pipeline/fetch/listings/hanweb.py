@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from pipeline.fetch.listings.base import Link, ListingPage, PageRequest, fragment_links
 from pipeline.fetch.listings.generic import html_listing, merge_links
 
-_RECORD = re.compile(r"<record[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
-_NEXTGROUP = re.compile(r"<nextgroup[^>]*>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</nextgroup>", re.S | re.I)
+_RECORD = re.compile(r"<record(?:\s[^>]*)?>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
+_NEXTGROUP = re.compile(r"<nextgroup(?:\s[^>]*)?>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</nextgroup>", re.S | re.I)
 _HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.I)
 _TOTAL = re.compile(r"""(?:totalRecord|<totalrecord>)\s*[=:]?\s*["']?(\d+)""", re.I)
 _PER_PAGE = re.compile(r"""\bperPage\s*[=:]\s*["']?(\d+)""", re.I)
