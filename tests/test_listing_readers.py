@@ -178,7 +178,8 @@ def test_hanweb_xml_reply_with_dates_broken_over_lines_and_the_next_group():
              '</a><span>2023-\n03-\n02</span></li>]]></record></recordset></datastore>')
     page = parse_listing(request, reply)
     assert page.adapter == "hanweb"
-    assert [(r.title, r.published) for r in page.report_links()] == [("某市司法局2022年法治政府建设年度报告", "2023-03-02")]
+    assert [(r.title, r.published) for r in page.report_links()] == [
+        ("某市司法局2022年法治政府建设年度报告", "2023-03-02")]
     [more] = page.more
     assert more.method == "POST" and more.data == request.data
     assert "startrecord=7&endrecord=9" in more.url
@@ -291,8 +292,10 @@ def test_portal_navigation_ranks_menu_links_and_finds_report_columns():
     html = ('<html><body><a href="/xwzx/">新闻中心</a><a href="/zwgk/">政务公开</a>'
             '<a href="http://xxgk.x.gov.cn/">政府信息公开</a><a href="/zwgk/fdzdgknr/">法定主动公开内容</a>'
             '<a href="/zwgk/xxgknb/">政府信息公开年报</a><a href="/zwgk/fzzfjsndbg/">法治政府建设年度报告</a>'
-            '<a href="http://www.other.gov.cn/zwgk/">政务公开</a><a href="/zwgk/znb/">政府信息公开指南</a></body></html>')
+            '<a href="http://www.other.gov.cn/zwgk/">政务公开</a><a href="/zwgk/znb/">政府信息公开指南</a>'
+            '</body></html>')
     page = portal.read_portal_page("http://www.x.gov.cn/", html, portal.site_domain("http://www.x.gov.cn/"))
-    assert [(c.url, c.title) for c in page.columns] == [("http://www.x.gov.cn/zwgk/fzzfjsndbg/", "法治政府建设年度报告")]
+    assert [(c.url, c.title) for c in page.columns] == [
+        ("http://www.x.gov.cn/zwgk/fzzfjsndbg/", "法治政府建设年度报告")]
     assert page.follow == ["http://www.x.gov.cn/zwgk/fdzdgknr/", "http://xxgk.x.gov.cn/", "http://www.x.gov.cn/zwgk/"]
     assert not page.lists_reports

@@ -763,7 +763,9 @@ class Run:
                    catalogued: Mapping[str, str]) -> None:
         """Add a report link once, whichever of its URLs (gkmlpt URL, post_url) it was reached by."""
         names = (link.url, *link.aliases)
-        if any(name in found for name in names) or not self._discoverable(link.url):
+        with self._seen_lock:
+            reached = any(name in found or name in self.aliases for name in names)
+        if reached or not self._discoverable(link.url):
             return
         if known := next((name for name in link.aliases if name in catalogued), ""):
             with self._seen_lock:
@@ -995,11 +997,11 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
 
 def discover_columns(run: Run, sources: Path, rows: list[dict[str, str]], watch: _NoNetworkWatch,
                      stop: threading.Event) -> list[dict[str, str]]:
-    """Follow the navigation of each `site` row whose portal has no column in the catalogue yet (every one
-    with refresh) to its report columns; add them as `listing` rows; return the catalogue rows."""
-    listed = [r["url"] for r in rows if r["kind"] == "listing" and r["url"]]
+    """Follow the navigation of each `site` row from which no column was found yet (every one with refresh)
+    to its report columns; add them as `listing` rows; return the catalogue rows."""
+    found_from = [r["found_on"] for r in rows if r["kind"] == "listing" and r["found_on"]]
     sites = {r["url"]: r for r in rows if r["kind"] == "site" and r["url"]
-             and (run.refresh or not any(portal.on_site(url, portal.site_domain(r["url"])) for url in listed))}
+             and (run.refresh or not any(portal.on_site(url, portal.site_domain(r["url"])) for url in found_from))}
     if not sites:
         return rows
     columns: list[dict[str, str]] = []
