@@ -32,3 +32,14 @@ def test_entry_found_by_url_or_sha256():
     entry = report_entries(rows)
     assert entry("", "ab" * 32)["jurisdiction"] == "光明区"
     assert entry("http://a.gov.cn/", "") == {}
+
+
+def test_site_rows_and_what_list_rows_showed_round_trip(tmp_path):
+    path = tmp_path / "sources.csv"
+    write_catalogue(path, [{"kind": "site", "url": "https://www.a.gov.cn/", "jurisdiction": "某区"},
+                           {"kind": "report", "url": "https://www.a.gov.cn/t1.html", "doc_number": "某府〔2024〕1号",
+                            "written": "2024-02-01", "column": "法治政府建设年度报告"}])
+    site, report = read_catalogue(path)
+    assert site["kind"] == "site"
+    assert (report["doc_number"], report["written"], report["column"]) == ("某府〔2024〕1号", "2024-02-01",
+                                                                           "法治政府建设年度报告")

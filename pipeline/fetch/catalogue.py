@@ -1,4 +1,4 @@
-"""The catalogue `raw/sources.csv`: every known report page and column (listing) page."""
+"""The catalogue `raw/sources.csv`: every known report page, column (listing) page and portal (site) root."""
 
 from __future__ import annotations
 

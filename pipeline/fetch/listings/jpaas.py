@@ -17,6 +17,7 @@ from pipeline.fetch.listings.generic import html_listing
 
 API_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
 _QUERY_DATA = re.compile(r"""\bqueryData["']?\s*[:=]\s*""", re.I)
+_PAGER = re.compile(r"""\bpageNo\s*=\s*["']?\d""", re.I)
 
 
 def _query_data(text: str, attribute: str) -> dict[str, str]:
@@ -61,7 +62,9 @@ def read_reply(request: PageRequest, text: str) -> ListingPage:
 
 
 def matches(url: str, text: str) -> bool:
-    return API_PATH in urlsplit(url).path or "jpaas" in text and bool(re.search(r"\bpageNo=", text, re.I))
+    """The gateway's replies, and column pages whose pager names jpaas or carries a queryData."""
+    pager = bool(_PAGER.search(text))
+    return API_PATH in urlsplit(url).path or pager and ("jpaas" in text or bool(_QUERY_DATA.search(text)))
 
 
 def read(request: PageRequest, text: str) -> ListingPage:
