@@ -156,6 +156,7 @@ def test_hanweb_column_pages_by_post_with_its_form_fields(server, tmp_path):
     assert len(reports) == 6 and summary.failed == 0
     assert reports[server.url_for(HANWEB_RECORDS[5][0])]["published"] == "2021-03-05"  # broken over lines
     assert server.url_for("/col/col1002/index.html") not in reports
+    assert requested(server, "/col/col1003/") == 0  # a column named with a year is still a column
     manifest = Archive(tmp_path / "raw").rows()
     assert sum(1 for r in manifest if "#POST:" in r["url"] and r["sha256"]) == 2  # replies archived by request
 

@@ -293,6 +293,7 @@ def test_portal_navigation_ranks_menu_links_and_finds_report_columns():
             '<a href="http://xxgk.x.gov.cn/">政府信息公开</a><a href="/zwgk/fdzdgknr/">法定主动公开内容</a>'
             '<a href="/zwgk/xxgknb/">政府信息公开年报</a><a href="/zwgk/fzzfjsndbg/">法治政府建设年度报告</a>'
             '<a href="http://www.other.gov.cn/zwgk/">政务公开</a><a href="/zwgk/znb/">政府信息公开指南</a>'
+            '<a href="/zwgk/202403/t20240301_5.html">某区法治政府建设年度报告</a>'  # one report without a year
             '</body></html>')
     page = portal.read_portal_page("http://www.x.gov.cn/", html, portal.site_domain("http://www.x.gov.cn/"))
     assert [(c.url, c.title) for c in page.columns] == [

@@ -259,10 +259,6 @@ def gets(urls: Iterable[str]) -> list[PageRequest]:
     return [PageRequest(u) for u in urls if u]
 
 
-def script_texts(tree: etree._Element) -> list[str]:
-    return [s.text or "" for s in tree.iter("script")]
-
-
 def column_name(tree: etree._Element) -> str:
     """The column's name from <meta name=ColumnName>, else the page title's first part."""
     for meta in tree.iter("meta"):

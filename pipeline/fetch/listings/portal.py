@@ -8,7 +8,15 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from pipeline.fetch.listings.base import Link, is_endpoint_url, is_report_link, page_links, parse_html, year_from_title
+from pipeline.fetch.listings.base import (
+    Link,
+    date_in_url,
+    is_endpoint_url,
+    is_report_link,
+    page_links,
+    parse_html,
+    year_from_title,
+)
 
 MAX_DEPTH = 3  # steps from the portal root
 MAX_PAGES = 20  # navigation pages read per portal
@@ -21,6 +29,7 @@ _NAVIGATION = (re.compile(r"法治政府建设|法治政府|依法行政|法治�
                re.compile(r"政府信息公开|信息公开目录|信息公开"),
                re.compile(r"政务公开"))
 # Look-alikes that lead elsewhere: the disclosure annual report (年报), guides, application forms.
+_ARTICLE_PATH = re.compile(r"/(?:content/)?post_\d+\.html$|/art_\d+_\d+\.html$")
 _NOT_NAVIGATION = re.compile(r"政府信息公开(?:工作)?年度?报告|年报|指南|制度|申请|意见箱|解读|网站年度报告"
                              r"|工作年度报告")
 
@@ -46,15 +55,23 @@ def on_site(url: str, domain: str) -> bool:
 
 
 def is_report_column(link: Link) -> bool:
-    """A menu link naming the column of the reports (法治政府建设年度报告), not one report (no year)."""
+    """A menu link naming the column of the reports (法治政府建设年度报告), not one report: no year in its
+    name, and no article URL (a date in it, content/post_N)."""
     name = re.sub(r"\s+", "", link.title)
-    return bool(_REPORT_COLUMN.search(name)) and year_from_title(name) is None and not _NOT_NAVIGATION.search(name)
+    return bool(_REPORT_COLUMN.search(name)) and year_from_title(name) is None and not is_article_url(link.url) \
+        and not _NOT_NAVIGATION.search(name)
+
+
+def is_article_url(url: str) -> bool:
+    """True for URLs of one article (a date in them, post_N, art_N_N), which menus do not lead to."""
+    return bool(date_in_url(url) or _ARTICLE_PATH.search(urlsplit(url).path))
 
 
 def navigation_rank(link: Link) -> int | None:
     """How promising a menu link is (0 best), None for links that lead elsewhere."""
     name = re.sub(r"\s+", "", link.title)
-    if not name or len(name) > 16 or _NOT_NAVIGATION.search(name) or year_from_title(name):
+    if not name or len(name) > 16 or _NOT_NAVIGATION.search(name) or year_from_title(name) \
+            or is_article_url(link.url):
         return None
     return next((n for n, pattern in enumerate(_NAVIGATION) if pattern.search(name)), None)
 
