@@ -8,6 +8,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.fetch.listings import (
     Link,
@@ -22,6 +24,7 @@ from pipeline.fetch.listings import (
     parse_listing,
     portal,
 )
+from pipeline.fetch.listings.base import MAX_LISTED_PAGES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "listings"
 
@@ -300,3 +303,24 @@ def test_portal_navigation_ranks_menu_links_and_finds_report_columns():
         ("http://www.x.gov.cn/zwgk/fzzfjsndbg/", "法治政府建设年度报告")]
     assert page.follow == ["http://www.x.gov.cn/zwgk/fdzdgknr/", "http://xxgk.x.gov.cn/", "http://www.x.gov.cn/zwgk/"]
     assert not page.lists_reports
+
+
+# --- bad input ------------------------------------------------------------------------------------------------
+
+_PIECES = ["<datastore>", "<record><![CDATA[", "]]></record>", "TREE: [{", "}]", "SID: '1'", "_CONFIG",
+           "queryData={", 'count="5" rows="0" pageNo="1"', "jpaas", "createPageHTML(", "700, 47, 0,", "'index'",
+           '"html"', ")", "totalPage: ", "99999999999", "共", "页", "<ul class='default_news'><li><i class='flag'>",
+           "zcwjk-list-c", "listpc-item", ".pagination({ totalPage:", "document.writeln(", "var url='", "var title='",
+           "<a href='", "//", "'>", "</a>", "NFCMS_", "jump_url:", "post_count:", "name:'法治政府'", "\\", "'", '"',
+           "\x00", "[", "]", "{", "}", "2024年法治政府建设年度报告"]
+_URLS = ["http://x.gov.cn/gkmlpt/index", "http://x.gov.cn/gkmlpt/api/all/1?page=x&sid=1",
+         "http://x.gov.cn/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=9&perpage=3",
+         "http://x.gov.cn/col/index.html", "http://x.gov.cn/api-gateway/jpaas-publish-server/front/page/build/unit"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join), st.sampled_from(_URLS),
+       st.sampled_from(["GET", "POST"]))
+def test_any_page_reads_without_error_and_names_a_bounded_number_of_pages(text, url, method):
+    page = parse_listing(PageRequest(url, method), text)
+    assert len(page.more) + len(page.lists) <= 2 * MAX_LISTED_PAGES

@@ -34,6 +34,9 @@ _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}\s*[〔\[［(（【]\s*20\d\d\s*[
 # Column (listing) URLs: index.html, index_3.shtml, /col/col1234/, a folder.
 _COLUMN_PATH = re.compile(r"(?:/|/index(?:_\d+)?\.s?html?|/col/col\d+/?(?:index\.html)?)$", re.I)
 _ENDPOINT_PATH = re.compile(r"/module/", re.I)
+# Pages of one list named at most: a freak pager (totalPage: 99999999999) must not name them all; the
+# crawler reads far fewer (FetchConfig.max_listing_pages) and stops early anyway.
+MAX_LISTED_PAGES = 1000
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".zip", ".rar")
 _DOWNLOAD_PATH = re.compile(r"down(?:load)?(?:file)?\.(?:jsp|do|aspx?|php)$|/download/?$", re.I)
 _SCRIPT_HREF = re.compile(r"""href=\\+["']((?:[^"'\\]|\\+/)+)\\+["']""")  # href=\"..\/a.pdf\" in JSON
@@ -179,8 +182,12 @@ def absolute_http_url(base: str, href: str) -> str:
     href = (href or "").strip()
     if not href or href.lower().startswith(("javascript:", "mailto:", "tel:", "data:")):
         return ""
-    url = urldefrag(urljoin(base, href)).url
-    return url if urlsplit(url).scheme in {"http", "https"} and urlsplit(url).hostname else ""
+    try:
+        url = urldefrag(urljoin(base, href)).url
+        parts = urlsplit(url)
+        return url if parts.scheme in {"http", "https"} and parts.hostname else ""
+    except ValueError:  # a malformed href (//host:[…, a bad port) is no link
+        return ""
 
 
 def entry_of(a: etree._Element) -> etree._Element | None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from urllib.parse import urljoin, urlsplit
 
 from pipeline.fetch.listings.base import (
+    MAX_LISTED_PAGES,
     Link,
     ListingPage,
     PageRequest,
@@ -35,7 +36,8 @@ def numbered_pages(page_url: str, links: Iterable[Link]) -> list[str]:
             found.setdefault((m["prefix"], m["ext"]), set()).add(int(m["n"]))
     pages = []
     for (prefix, ext), numbers in found.items():
-        pages += [f"{folder}{prefix}_{n}.{ext}" for n in range(min(numbers), max(numbers) + 1)]
+        last = min(max(numbers), min(numbers) + MAX_LISTED_PAGES)
+        pages += [f"{folder}{prefix}_{n}.{ext}" for n in range(min(numbers), last + 1)]
     return pages
 
 

@@ -11,7 +11,7 @@ import html
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from pipeline.fetch.listings.base import Link, ListingPage, PageRequest, fragment_links
+from pipeline.fetch.listings.base import Link, ListingPage, PageRequest, absolute_http_url, fragment_links
 from pipeline.fetch.listings.generic import html_listing, merge_links
 
 _RECORD = re.compile(r"<record(?:\s[^>]*)?>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</record>", re.S | re.I)
@@ -38,7 +38,7 @@ def _form_fields(page_url: str, text: str) -> tuple[str, list[tuple[str, str]]]:
     """The data proxy's URL and the form fields the column page names in its <nextgroup> link."""
     m = _NEXTGROUP.search(text)
     href = _HREF.search(m.group(1) or m.group(2) or "") if m else None
-    url = urljoin(page_url, html.unescape(href.group(1))) if href else urljoin(page_url, _PROXY)
+    url = (absolute_http_url(page_url, html.unescape(href.group(1))) if href else "") or urljoin(page_url, _PROXY)
     given = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     fields = [(name, given.get(name, "1" if name == "col" else "")) for name in FORM_FIELDS
               if name in given or name == "col"]

@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import chompjs
 
-from pipeline.fetch.listings.base import ListingPage, PageRequest, fragment_links, parse_html
+from pipeline.fetch.listings.base import MAX_LISTED_PAGES, ListingPage, PageRequest, fragment_links, parse_html
 from pipeline.fetch.listings.generic import html_listing
 
 API_PATH = "/api-gateway/jpaas-publish-server/front/page/build/unit"
@@ -46,7 +46,7 @@ def api_pages(request: PageRequest, text: str) -> list[PageRequest]:
         return []
     query = _query_data(text, pager[0].get("querydata", ""))
     api = urljoin(request.url, API_PATH)
-    pages = math.ceil(int(count) / int(rows))
+    pages = min(math.ceil(int(count) / int(rows)), MAX_LISTED_PAGES)
     return [PageRequest(f"{api}?{urlencode({**query, 'rows': rows, 'pageNo': n})}") for n in range(2, pages + 1)]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from pipeline.fetch.listings.base import ListingPage, PageRequest, gets, is_column_url
+from pipeline.fetch.listings.base import MAX_LISTED_PAGES, ListingPage, PageRequest, gets, is_column_url
 from pipeline.fetch.listings.generic import html_listing
 
 _PAGINATION = re.compile(r"""\.pagination\s*\(\s*\{[^}]*?\btotalPage["']?\s*:\s*["']?(\d+)""", re.S)
@@ -18,7 +18,7 @@ _YEAR_TEXT = re.compile(r"^\s*20\d\d\s*年?(?:度)?\s*$")
 def one_based_pages(page_url: str, pages: int) -> list[str]:
     """index_2 … index_N in the page's folder (the first page is index.html)."""
     folder = urljoin(page_url, "./")
-    return [f"{folder}index_{n}.html" for n in range(2, pages + 1)]
+    return [f"{folder}index_{n}.html" for n in range(2, min(pages, MAX_LISTED_PAGES) + 1)]
 
 
 def matches(url: str, text: str) -> bool:

@@ -9,7 +9,7 @@ import math
 import re
 from urllib.parse import urljoin, urlsplit
 
-from pipeline.fetch.listings.base import ListingPage, PageRequest, gets
+from pipeline.fetch.listings.base import MAX_LISTED_PAGES, ListingPage, PageRequest, gets
 from pipeline.fetch.listings.generic import html_listing
 
 _CREATE_PAGE = re.compile(r"createPage(?:HTML)?\s*\(([^()]*)\)")
@@ -36,7 +36,8 @@ def zero_based_pages(page_url: str, pages: int, prefix: str = "", ext: str = "")
     """index_1 … index_{pages-1} in the page's folder: TRS counts the first page (index.html) as 0."""
     default_prefix, default_ext = _page_name(page_url)
     folder = urljoin(page_url, "./")
-    return [f"{folder}{prefix or default_prefix}_{n}.{ext or default_ext}" for n in range(1, pages)]
+    prefix, ext = prefix or default_prefix, ext or default_ext
+    return [f"{folder}{prefix}_{n}.{ext}" for n in range(1, min(pages, MAX_LISTED_PAGES))]
 
 
 def _create_page_count(args: list[str], text: str) -> tuple[int | None, list[str]]:
