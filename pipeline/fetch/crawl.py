@@ -806,6 +806,8 @@ class Run:
             page = self.fetch_page(url, "site", parent_url=parent)
             if page is None or page.text is None:
                 continue
+            if depth == 0:  # a portal that moved (x.gov.cn -> www.x.gov.cn, or a new domain) is where it went
+                domain = portal.site_domain(page.final_url)
             nav = portal.read_portal_page(page.final_url, page.text, domain)
             for link in nav.columns:
                 columns.setdefault(link.url, listing_from_site(site, link.url, link.title, url))
