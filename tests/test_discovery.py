@@ -2,6 +2,7 @@
 and one imitation site crawled completely. Pages are written from the facts in the project notes."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -128,7 +129,7 @@ HANWEB_RECORDS = {n: (f"/art/{2026 - n}/3/{n}/art_1001_{n}.html", f"某市司法
                   for n in range(4, 8)}
 
 
-def hanweb_proxy(posted: list) -> callable:
+def hanweb_proxy(posted: list) -> Callable[[Request], Response]:
     """dataproxy.jsp answering records startrecord..endrecord of 7, only to a POST naming the column."""
     def handle(request: Request) -> Response:
         posted.append((request.method, dict(request.args), dict(request.form)))
