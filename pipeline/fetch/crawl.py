@@ -389,6 +389,7 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
     finally:
         progress.close()
     run.record_dns_failures_if_online()
+    run.summary.notes.extend(fetcher.set_aside_notes())
     if watch.no_network or (fetcher.dns_failed and not fetcher.dns_ok):
         message = (f"no network: {len(fetcher.dns_failed)} host(s) failed DNS lookup and none resolved; "
                    "nothing more fetched")

@@ -1,7 +1,12 @@
-"""HTTP as the crawler speaks it: polite, bounded, every failure named.
+"""HTTP as the crawler speaks it: as a browser does, politely, bounded, every failure named.
 
-- each host gets one request at a time, at least `delay` seconds apart (robots.txt Crawl-delay wins if
-  longer); robots.txt is honoured;
+- each host, and each address (a gateway in front of many sites), gets one request at a time, at least
+  `delay` seconds apart (robots.txt Crawl-delay wins if longer for its host); robots.txt is honoured, a
+  failing one read again later in the run, a 5xx one meaning "disallow for now" (RFC 9309);
+- cookies set by the sites are kept (one jar, per site) and sent back; a literal script cookie of a reload
+  page is sent back once; JavaScript challenges are recorded as such, never solved;
+- a failing TLS handshake is retried with legacy settings, then over plain http (unless that bounces back);
+- a host whose connections fail `breaker_failures` times in a row is set aside for the run;
 - retries with exponential backoff (urllib3's Retry as the policy, Retry-After honoured) go through the same
   per-host gate, and every URL has a total time budget;
 - redirects are followed by hand, each hop checked (http/https only, no private addresses, robots);
@@ -16,9 +21,11 @@ import logging
 import os
 import re
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +34,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import requests
 from protego import Protego
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.util.retry import Retry
 
 from pipeline import __version__
@@ -71,7 +78,12 @@ class FetchConfig:
     max_hosts_parallel: int = 8
     max_listing_pages: int = 50  # per listing row
     max_attachments: int = 20  # per report page
-    https_fallback: bool = True  # some gov.cn sites fail TLS handshakes while plain http works
+    legacy_tls: bool = True  # an HTTPS handshake that fails is tried again with old protocols and ciphers
+    https_fallback: bool = True  # then plain http: some gov.cn sites fail TLS handshakes while http works
+    verify: bool | str = True  # certificate verification (a CA bundle path to trust a private CA)
+    breaker_failures: int = 3  # connections refused or timed out in a row that set a host aside for the run
+    robots_attempts: int = 3  # times a failing robots.txt is read before its site is given up for the run
+    robots_retry_wait: float = 30.0  # seconds between those reads
     no_network_after: int = 5  # this many hosts failing DNS, none resolving: assume no network, stop
     allow_private_hosts: frozenset[str] = frozenset()  # host[:port]s exempt from the private-address check
     progress: bool | None = None  # a stderr counter; None: only when stderr is a terminal
@@ -119,6 +131,9 @@ class Fetched:
         return self.headers.get("Content-Type", "")
 
 
+Form = Sequence[tuple[str, str]]  # form fields of a POST, in order, names may repeat
+
+
 def host_key(url: str) -> str:
     """The politeness unit of a URL: its host[:port], lower-cased."""
     return urlsplit(url).netloc.lower()
@@ -138,20 +153,31 @@ def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
 
 
 class HostGate:
-    """One request at a time per host, `delay` seconds from the end of one to the start of the next."""
+    """One request at a time per host (or per gateway address), `delay` seconds from the end of one to the
+    start of the next."""
 
-    def __init__(self, delay: float):
+    def __init__(self, delay: float, what: str = "host"):
         self.delay = delay
+        self.what = what
         self._lock = threading.Lock()
         self._next = 0.0
+
+    def _acquire(self, deadline: float, stop: threading.Event) -> None:
+        """Take the lock, giving up at the deadline or when the run stops."""
+        while not self._lock.acquire(timeout=0.2):
+            if stop.is_set():
+                raise Interrupted
+            if time.monotonic() > deadline:
+                raise FetchError(f"time budget spent waiting for the {self.what}'s turn")
 
     @contextmanager
     def turn(self, deadline: float, stop: threading.Event) -> Iterator[dict[str, float]]:
         """Wait for this host's turn; the caller may set slot["after"] to wait longer before the next one."""
-        with self._lock:
+        self._acquire(deadline, stop)
+        try:
             wait = self._next - time.monotonic()
             if time.monotonic() + max(wait, 0) > deadline:
-                raise FetchError(f"time budget spent waiting {wait:.0f} s for the host's next turn")
+                raise FetchError(f"time budget spent waiting {wait:.0f} s for the {self.what}'s next turn")
             if wait > 0 and stop.wait(wait):
                 raise Interrupted
             slot = {"after": 0.0}
@@ -159,10 +185,58 @@ class HostGate:
                 yield slot
             finally:
                 self._next = time.monotonic() + max(self.delay, slot["after"])
+        finally:
+            self._lock.release()
+
+
+def legacy_tls_context() -> ssl.SSLContext:
+    """A client context old gov.cn servers still accept: TLS 1.0 and up, old ciphers, legacy renegotiation.
+    Certificates are still verified: this only widens what the handshake may agree on."""
+    context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    context.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)
+    return context
+
+
+class LegacyTLSAdapter(HTTPAdapter):
+    """A connection pool whose HTTPS connections use `legacy_tls_context`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = legacy_tls_context()
+        super().init_poolmanager(*args, **kwargs)
+
+
+_SCRIPT_COOKIE = re.compile(r"""document\.cookie\s*=\s*(["'])([\w.-]+)=([^"';\s]+)(?:;[^"']*)?\1\s*[;,\n<]""")
+_RELOAD = re.compile(r"location\.(?:reload|replace|assign|href)|location\s*=")
+SCRIPT_COOKIE_MAX_BYTES = 2048
+
+
+def script_cookie(body: bytes) -> tuple[str, str] | None:
+    """(name, value) of the cookie a tiny reload page sets as a plain literal, e.g.
+    `document.cookie="C3VK=ab12; max-age=300";location.reload()`: a browser would send it back, so may we.
+    None for anything else, and for cookies a script computes (a JavaScript challenge, never solved)."""
+    if not body or len(body) > SCRIPT_COOKIE_MAX_BYTES:
+        return None
+    text = body.decode("utf-8", "replace")
+    found = _SCRIPT_COOKIE.findall(text)
+    if len(found) != 1 or not _RELOAD.search(text):
+        return None
+    return found[0][1], found[0][2]
+
+
+def _is_connect_failure(exc: BaseException | None) -> bool:
+    """True when no connection was made at all: refused, unreachable or timed out while connecting."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if isinstance(exc, requests.exceptions.ConnectionError) \
+        and exc.args else None
+    return isinstance(reason, ConnectTimeoutError)  # urllib3's NewConnectionError is one too
 
 
 class Fetcher:
-    """The HTTP client: pooled sessions, robots.txt, per-host gates, retries, redirects and body limits."""
+    """The HTTP client: pooled sessions sharing one cookie jar, robots.txt, per-host and per-address gates,
+    retries, redirects, legacy TLS, a circuit breaker per host and body limits."""
 
     def __init__(self, config: FetchConfig, *, allow_private: bool = False, stop: threading.Event | None = None,
                  resolver: Callable[[str, int], list] = resolve_host):
@@ -170,35 +244,67 @@ class Fetcher:
         self.allow_private = allow_private
         self.stop = stop or threading.Event()
         self.user_agent = config.resolved_user_agent()
+        self.cookies = requests.cookies.RequestsCookieJar()  # one jar, cookies kept per site as browsers do
         self._resolver = resolver
         self._local = threading.local()
         self._lock = threading.Lock()
         self._gates: dict[str, HostGate] = {}
+        self._address_gates: dict[str, HostGate] = {}
         self._robots: dict[str, Protego | FetchError | None] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._dns: dict[str, list | FetchError] = {}
+        self._legacy_tls: set[str] = set()  # hosts whose handshake needs the legacy context
+        self._connect_failures: Counter[str] = Counter()  # failed connections in a row, per host
+        self.set_aside: dict[str, str] = {}  # host -> why it is not tried again in this run
+        self.set_aside_urls: dict[str, list[str]] = {}  # host -> URLs given up because of it
         self.dns_failed: set[str] = set()
         self.dns_ok: set[str] = set()
 
     # --- plumbing ------------------------------------------------------------------------------------------
 
-    def session(self) -> requests.Session:
-        """This thread's session: a keep-alive connection pool, no automatic retries or redirects."""
-        session = getattr(self._local, "session", None)
+    def session(self, url: str = "") -> requests.Session:
+        """This thread's session for `url`: a keep-alive pool, no automatic retries or redirects, the shared
+        cookie jar; hosts that need it get the legacy TLS one."""
+        legacy = host_key(url) in self._legacy_tls
+        name = "legacy_session" if legacy else "plain_session"
+        session = getattr(self._local, name, None)
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=4, max_retries=0)
+            adapter = (LegacyTLSAdapter if legacy else HTTPAdapter)(pool_connections=16, pool_maxsize=4,
+                                                                    max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
+            session.cookies = self.cookies
+            session.verify = self.config.verify
             session.headers.update({"User-Agent": self.user_agent,
                                     "Accept": "text/html,application/xhtml+xml,application/pdf,*/*;q=0.8",
                                     "Accept-Language": "zh-CN,zh;q=0.9"})
-            self._local.session = session
+            setattr(self._local, name, session)
         return session
 
     def gate(self, url: str) -> HostGate:
+        """The gate of the URL's host."""
         with self._lock:
             return self._gates.setdefault(host_key(url), HostGate(self.config.delay))
+
+    def address_gate(self, url: str) -> HostGate:
+        """The gate of the address (and port) the URL's host resolves to: sites behind one gateway share it."""
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = self._addresses(parts.hostname or "", port)[0]
+        with self._lock:
+            return self._address_gates.setdefault(f"{address}:{port}", HostGate(self.config.delay, "gateway"))
+
+    @contextmanager
+    def _turn(self, url: str, deadline: float) -> Iterator[dict[str, float]]:
+        """The host's turn and its address's turn (always in this order, so no two threads deadlock)."""
+        with self.gate(url).turn(deadline, self.stop) as host_slot, \
+                self.address_gate(url).turn(deadline, self.stop) as address_slot:
+            slot = {"after": 0.0}
+            try:
+                yield slot
+            finally:
+                host_slot["after"] = address_slot["after"] = slot["after"]
 
     def host_unreachable(self, url: str) -> bool:
         """True once the URL's host has failed to resolve in this run."""
@@ -238,6 +344,41 @@ class Fetcher:
             raise FetchError(f"refused: {parts.hostname} resolves to a loopback/private/link-local address "
                              f"({', '.join(private)})")
 
+    # --- the circuit breaker -------------------------------------------------------------------------------
+
+    def _check_not_set_aside(self, url: str, hop: str) -> None:
+        """Raise FetchError naming the reason when `hop`'s host is set aside for this run; remember `url`."""
+        host = host_key(hop)
+        with self._lock:
+            reason = self.set_aside.get(host)
+            if reason is None:
+                return
+            urls = self.set_aside_urls.setdefault(host, [])
+            if url not in urls:
+                urls.append(url)
+        raise FetchError(f"host {host} set aside for this run ({reason}); tried again next run")
+
+    def _connection_result(self, url: str, error: BaseException | None, what: str) -> None:
+        """Count a failed connection to the URL's host (any answer resets the count); set the host aside
+        after `breaker_failures` in a row."""
+        host = host_key(url)
+        with self._lock:
+            if not _is_connect_failure(error):
+                self._connect_failures[host] = 0
+                return
+            self._connect_failures[host] += 1
+            if self._connect_failures[host] < self.config.breaker_failures or host in self.set_aside:
+                return
+            self.set_aside[host] = f"{self._connect_failures[host]} connections in a row failed, last: {what}"
+        log.warning("%s: set aside for this run after %d failed connections", host, self.config.breaker_failures)
+
+    def set_aside_notes(self) -> list[str]:
+        """One line per host set aside in this run, naming every URL it cost."""
+        with self._lock:
+            return [f"host {host} set aside for this run ({reason}); not fetched, tried again next run: "
+                    + ", ".join(self.set_aside_urls.get(host, []))
+                    for host, reason in sorted(self.set_aside.items())]
+
     # --- robots.txt ----------------------------------------------------------------------------------------
 
     def check_robots(self, url: str) -> None:
@@ -256,17 +397,41 @@ class Fetcher:
             raise FetchError("disallowed by robots.txt", outcome="skipped")
 
     def _load_robots(self, origin: str) -> Protego | FetchError | None:
-        """Parsed rules (None: everything allowed). RFC 9309: 4xx allows all; 5xx or unreachable allows none."""
+        """The rules, read again later in the run (`robots_retry_wait` apart, `robots_attempts` times) when
+        robots.txt fails, before the site is given up for the run."""
+        attempts = max(1, self.config.robots_attempts)
+        for attempt in range(1, attempts + 1):
+            rules = self._read_robots(origin)
+            if not isinstance(rules, FetchError) or host_key(origin) in self.set_aside:
+                return rules
+            if attempt == attempts:
+                rules.reason = f"{rules.reason} (robots.txt tried {attempts} times)"
+                return rules
+            log.info("%s/robots.txt: %s; reading it again in %.0f s", origin, rules.reason,
+                     self.config.robots_retry_wait)
+            if self.stop.wait(self.config.robots_retry_wait):
+                raise Interrupted
+        raise AssertionError("unreachable")
+
+    def _read_robots(self, origin: str) -> Protego | FetchError | None:
+        """Parsed rules (None: everything allowed). RFC 9309: 4xx allows all; 5xx disallows all for now;
+        unreachable: the site is not fetched."""
         try:
             got = self.get(f"{origin}/robots.txt", robots=False, max_redirects=5)
+            status = got.status
         except FetchError as exc:
             if exc.dns:
                 raise
-            return FetchError(f"robots.txt unavailable ({exc.reason}); site not fetched", exc.status)
-        if 400 <= got.status < 500:
+            if not (isinstance(exc.status, int) and exc.status >= 500):
+                return FetchError(f"robots.txt unavailable ({exc.reason}); site not fetched", exc.status)
+            got, status = None, exc.status
+        if 400 <= status < 500:
             return None
-        if got.status >= 500 or got.status < 200 or got.status >= 300:
-            return FetchError(f"robots.txt unavailable (HTTP {got.status}); site not fetched", got.status)
+        if status >= 500:
+            return FetchError(f"robots.txt answered HTTP {status}: everything disallowed for now (RFC 9309)",
+                              status, outcome="skipped")
+        if got is None or not 200 <= status < 300:
+            return FetchError(f"robots.txt unavailable (HTTP {status}); site not fetched", status)
         rules = Protego.parse(decode(got.body, got.content_type)[0])
         crawl_delay = rules.crawl_delay(self.user_agent)
         if crawl_delay:
@@ -276,62 +441,96 @@ class Fetcher:
 
     # --- requests ------------------------------------------------------------------------------------------
 
-    def get(self, url: str, *, headers: Mapping[str, str] | None = None, robots: bool = True,
+    def get(self, url: str, *, method: str = "GET", data: Form | None = None,
+            headers: Mapping[str, str] | None = None, robots: bool = True,
             max_redirects: int | None = None) -> Fetched:
-        """GET `url`, following redirects by hand (each hop checked); raise FetchError when it fails."""
+        """GET (or POST `data` as a form to) `url`, following redirects by hand (each hop checked) as a
+        browser does: cookies kept, a redirect to itself that sets a cookie is no loop, a literal script
+        cookie is sent back once; raise FetchError when it fails."""
         deadline = time.monotonic() + self.config.max_seconds_per_url
         limit = self.config.max_redirects if max_redirects is None else max_redirects
-        seen = {url}
-        hop = url
-        for _ in range(limit + 1):
+        visits: Counter[str] = Counter({url: 1})
+        hop, redirects, cookie_sent, tls_failure = url, 0, False, ""
+        while True:
+            self._check_not_set_aside(url, hop)
             self.check_url(hop)
             if robots:
                 self.check_robots(hop)
             try:
-                got = self._get_with_retries(hop, headers or {}, deadline)
+                got = self._get_with_retries(hop, method, data, headers or {}, deadline)
             except FetchError as exc:
-                if not (exc.tls and self.config.https_fallback and hop.startswith("https://")):
+                if not (exc.tls and hop.startswith("https://")):
                     raise
-                log.info("%s: %s; trying plain http", hop, exc.reason)
-                hop = "http://" + hop[len("https://"):]
+                hop, tls_failure = self._after_tls_failure(hop, exc), exc.reason
                 continue
             location = got.headers.get("Location", "")
             if got.status not in REDIRECT_STATUSES or not location:
+                if not cookie_sent and (cookie := script_cookie(got.body)):
+                    self.cookies.set(cookie[0], cookie[1], domain=urlsplit(hop).hostname, path="/")
+                    log.info("%s: sends back the cookie %s its script sets", hop, cookie[0])
+                    cookie_sent = True
+                    continue
                 got.url, got.final_url = url, hop
                 return got
             target = urldefrag(urljoin(hop, location.strip())).url
-            if target in seen:
+            if tls_failure and target.startswith("https://") and host_key(target) == host_key(hop):
+                raise FetchError(f"HTTPS only: {host_key(hop)} redirects plain http back to https, whose TLS "
+                                 f"handshake fails also with legacy settings ({tls_failure})", got.status, tls=True)
+            sets_cookie = "Set-Cookie" in got.headers
+            if visits[target] and not (sets_cookie and visits[target] < 2):
                 raise FetchError(f"redirect loop: {hop} -> {target}", got.status)
-            seen.add(target)
+            redirects += 1
+            if redirects > limit:
+                raise FetchError(f"more than {limit} redirects (last {target})")
+            visits[target] += 1
+            if got.status == 303 or (got.status in {301, 302} and method == "POST"):
+                method, data = "GET", None  # as browsers do
             hop = target
-        raise FetchError(f"more than {limit} redirects (last {hop})")
+
+    def _after_tls_failure(self, hop: str, exc: FetchError) -> str:
+        """The URL to try after an HTTPS handshake failed: the same with legacy TLS settings, then plain
+        http; raise when neither is allowed."""
+        host = host_key(hop)
+        if self.config.legacy_tls and host not in self._legacy_tls:
+            log.info("%s: %s; trying legacy TLS settings", hop, exc.reason)
+            with self._lock:
+                self._legacy_tls.add(host)
+            return hop
+        if not self.config.https_fallback:
+            raise exc
+        log.info("%s: %s; trying plain http", hop, exc.reason)
+        return "http://" + hop[len("https://"):]
 
     def _retry_policy(self) -> Retry:
+        # POST is retried too: the forms posted here are queries of column pages, which change nothing
         return Retry(total=self.config.retries, redirect=False, status_forcelist=RETRY_STATUSES,
-                     allowed_methods=frozenset({"GET"}), backoff_factor=self.config.backoff_factor,
+                     allowed_methods=frozenset({"GET", "POST"}), backoff_factor=self.config.backoff_factor,
                      backoff_max=self.config.backoff_max, respect_retry_after_header=True,
                      raise_on_status=False)
 
-    def _get_with_retries(self, url: str, headers: Mapping[str, str], deadline: float) -> Fetched:
-        """One URL (no redirects): attempts through the host's gate, backing off between them."""
+    def _get_with_retries(self, url: str, method: str, data: Form | None, headers: Mapping[str, str],
+                          deadline: float) -> Fetched:
+        """One URL (no redirects): attempts through the host's and the address's gates, backing off."""
         retry = self._retry_policy()
-        gate = self.gate(url)
         attempts = 0
         while True:
             if self.stop.is_set():
                 raise Interrupted
-            with gate.turn(deadline, self.stop) as slot:
+            with self._turn(url, deadline) as slot:
                 attempts += 1
                 got, error = None, None
                 try:
-                    got = self._attempt(url, headers, deadline)
+                    got = self._attempt(url, method, data, headers, deadline)
                 except _RETRYABLE as exc:
                     error = exc
-                if got is not None and not retry.is_retry("GET", got.status, "Retry-After" in got.headers):
-                    return got
                 what = f"HTTP {got.status}" if got is not None else _describe(error)
+                self._connection_result(url, error, what)
+                if got is not None and not retry.is_retry(method, got.status, "Retry-After" in got.headers):
+                    return got
+                if host_key(url) in self.set_aside:
+                    raise FetchError(f"{what} after {attempts} attempts; host set aside for this run")
                 try:
-                    retry = retry.increment("GET", url, response=got.raw if got else None, error=error)
+                    retry = retry.increment(method, url, response=got.raw if got else None, error=error)
                 except MaxRetryError:
                     raise FetchError(f"{what} after {attempts} attempts", got.status if got else "") from None
                 wait = retry.get_backoff_time()
@@ -346,13 +545,14 @@ class Fetcher:
                 log.info("%s: %s, retrying in %.1f s", url, what, wait)
                 slot["after"] = wait
 
-    def _attempt(self, url: str, headers: Mapping[str, str], deadline: float) -> Fetched:
+    def _attempt(self, url: str, method: str, data: Form | None, headers: Mapping[str, str],
+                 deadline: float) -> Fetched:
         """One request; the body streamed and cut at max_bytes decoded bytes or at the deadline."""
         remaining = max(deadline - time.monotonic(), 0.1)
         timeout = (min(self.config.connect_timeout, remaining), min(self.config.read_timeout, remaining))
         try:
-            resp = self.session().get(url, headers=dict(headers), timeout=timeout, stream=True,
-                                      allow_redirects=False)
+            resp = self.session(url).request(method, url, data=list(data) if data else None, headers=dict(headers),
+                                             timeout=timeout, stream=True, allow_redirects=False)
         except requests.exceptions.SSLError as exc:
             raise FetchError(f"TLS failed: {_describe(exc)}", tls=True) from None
         except _RETRYABLE:
