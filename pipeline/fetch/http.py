@@ -24,6 +24,7 @@ import socket
 import ssl
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -189,11 +190,16 @@ class HostGate:
             self._lock.release()
 
 
-def legacy_tls_context() -> ssl.SSLContext:
+def legacy_tls_context(verify: bool | str = True) -> ssl.SSLContext:
     """A client context old gov.cn servers still accept: TLS 1.0 and up, old ciphers, legacy renegotiation.
-    Certificates are still verified: this only widens what the handshake may agree on."""
-    context = ssl.create_default_context()
-    context.minimum_version = ssl.TLSVersion.TLSv1
+    Certificates are verified as `verify` says (a CA bundle path, True, False): only the handshake widens."""
+    context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+    if verify is False:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0 is deprecated: that is the point here
+        context.minimum_version = ssl.TLSVersion.TLSv1
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
     context.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0x4)
     return context
@@ -202,8 +208,12 @@ def legacy_tls_context() -> ssl.SSLContext:
 class LegacyTLSAdapter(HTTPAdapter):
     """A connection pool whose HTTPS connections use `legacy_tls_context`."""
 
+    def __init__(self, verify: bool | str = True, **kwargs: Any):
+        self.verify = verify
+        super().__init__(**kwargs)
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = legacy_tls_context()
+        kwargs["ssl_context"] = legacy_tls_context(self.verify)
         super().init_poolmanager(*args, **kwargs)
 
 
@@ -270,8 +280,8 @@ class Fetcher:
         session = getattr(self._local, name, None)
         if session is None:
             session = requests.Session()
-            adapter = (LegacyTLSAdapter if legacy else HTTPAdapter)(pool_connections=16, pool_maxsize=4,
-                                                                    max_retries=0)
+            pool = {"pool_connections": 16, "pool_maxsize": 4, "max_retries": 0}
+            adapter = LegacyTLSAdapter(self.config.verify, **pool) if legacy else HTTPAdapter(**pool)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.cookies = self.cookies
@@ -346,17 +356,22 @@ class Fetcher:
 
     # --- the circuit breaker -------------------------------------------------------------------------------
 
-    def _check_not_set_aside(self, url: str, hop: str) -> None:
-        """Raise FetchError naming the reason when `hop`'s host is set aside for this run; remember `url`."""
+    def _check_not_set_aside(self, hop: str) -> None:
+        """Raise FetchError naming the reason when `hop`'s host is set aside for this run."""
         host = host_key(hop)
         with self._lock:
             reason = self.set_aside.get(host)
-            if reason is None:
-                return
-            urls = self.set_aside_urls.setdefault(host, [])
-            if url not in urls:
-                urls.append(url)
-        raise FetchError(f"host {host} set aside for this run ({reason}); tried again next run")
+        if reason is not None:
+            raise FetchError(f"host {host} set aside for this run ({reason}); tried again next run")
+
+    def _name_if_set_aside(self, url: str) -> None:
+        """Remember `url` as given up because its host is set aside (for the run summary)."""
+        host = host_key(url)
+        with self._lock:
+            if host in self.set_aside:
+                urls = self.set_aside_urls.setdefault(host, [])
+                if url not in urls:
+                    urls.append(url)
 
     def _connection_result(self, url: str, error: BaseException | None, what: str) -> None:
         """Count a failed connection to the URL's host (any answer resets the count); set the host aside
@@ -402,8 +417,8 @@ class Fetcher:
         attempts = max(1, self.config.robots_attempts)
         for attempt in range(1, attempts + 1):
             rules = self._read_robots(origin)
-            if not isinstance(rules, FetchError) or host_key(origin) in self.set_aside:
-                return rules
+            if not isinstance(rules, FetchError) or rules.tls or host_key(origin) in self.set_aside:
+                return rules  # a handshake that fails now will fail later too
             if attempt == attempts:
                 rules.reason = f"{rules.reason} (robots.txt tried {attempts} times)"
                 return rules
@@ -423,7 +438,8 @@ class Fetcher:
             if exc.dns:
                 raise
             if not (isinstance(exc.status, int) and exc.status >= 500):
-                return FetchError(f"robots.txt unavailable ({exc.reason}); site not fetched", exc.status)
+                return FetchError(f"robots.txt unavailable ({exc.reason}); site not fetched", exc.status,
+                                  tls=exc.tls)
             got, status = None, exc.status
         if 400 <= status < 500:
             return None
@@ -447,17 +463,27 @@ class Fetcher:
         """GET (or POST `data` as a form to) `url`, following redirects by hand (each hop checked) as a
         browser does: cookies kept, a redirect to itself that sets a cookie is no loop, a literal script
         cookie is sent back once; raise FetchError when it fails."""
+        try:
+            return self._follow(url, method, data, headers or {}, robots, max_redirects)
+        except FetchError:
+            if robots:
+                self._name_if_set_aside(url)
+            raise
+
+    def _follow(self, url: str, method: str, data: Form | None, headers: Mapping[str, str], robots: bool,
+                max_redirects: int | None) -> Fetched:
+        """`get` without the bookkeeping of set-aside hosts."""
         deadline = time.monotonic() + self.config.max_seconds_per_url
         limit = self.config.max_redirects if max_redirects is None else max_redirects
         visits: Counter[str] = Counter({url: 1})
         hop, redirects, cookie_sent, tls_failure = url, 0, False, ""
         while True:
-            self._check_not_set_aside(url, hop)
+            self._check_not_set_aside(hop)
             self.check_url(hop)
             if robots:
                 self.check_robots(hop)
             try:
-                got = self._get_with_retries(hop, method, data, headers or {}, deadline)
+                got = self._get_with_retries(hop, method, data, headers, deadline)
             except FetchError as exc:
                 if not (exc.tls and hop.startswith("https://")):
                     raise
