@@ -213,7 +213,7 @@ class Run:
             return None
         capture = self.archive.store(
             got.body, url=url, status=got.status, content_type=got.content_type, final_url=got.final_url,
-            encoding=encoding, etag=got.headers.get("ETag", ""),
+            encoding=encoding, etag=got.headers.get("ETag", ""), extension=got.document_type,
             last_modified=got.headers.get("Last-Modified", ""), **extra)
         unchanged = previous is not None and previous.get("sha256") == capture.sha256
         self.latest[url] = {"url": url, "sha256": capture.sha256, "path": capture.path,

@@ -41,6 +41,7 @@ from urllib3.util.retry import Retry
 from pipeline import __version__
 from pipeline.fetch.listings import parse_html
 from pipeline.parse.encoding import decode
+from pipeline.parse.filetype import document_type, sniff
 
 log = logging.getLogger(__name__)
 DEFAULT_CONTACT_URL = "https://github.com/fzzf-reports/fzzf-reports"
@@ -49,7 +50,6 @@ CONTACT_ENV = "FZZF_CONTACT_URL"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _TEXT_TYPES = ("text/", "application/xhtml", "application/json", "application/xml", "application/javascript")
-_DOCUMENT_MAGIC = (b"%PDF", b"\xd0\xcf\x11\xe0", b"PK\x03\x04")  # PDF; OLE (doc, wps); zip (docx)
 _CHALLENGE_STATUSES = frozenset({202, 403, 412, 503, 521})
 _CHALLENGE_MARKERS = re.compile(
     r"\$_ts|__jsl_clearance|_waf_|acw_sc__|document\.cookie|location\.reload|challenge|安全验证|人机验证|滑动验证"
@@ -130,6 +130,12 @@ class Fetched:
     @property
     def content_type(self) -> str:
         return self.headers.get("Content-Type", "")
+
+    @property
+    def document_type(self) -> str:
+        """What the body is (pdf, doc, xlsx, ofd ...) by its bytes, filename and type; "" for text."""
+        return document_type(self.body, self.content_type, self.headers.get("Content-Disposition", ""),
+                             self.final_url)
 
 
 Form = Sequence[tuple[str, str]]  # form fields of a POST, in order, names may repeat
@@ -636,11 +642,14 @@ def _describe(exc: BaseException | None) -> str:
 
 
 def is_text_type(content_type: str, body: bytes) -> bool:
-    """True for HTML/text/JSON responses (which get decoded); False for documents such as PDF."""
+    """True for HTML/text/JSON responses (which get decoded); False for documents such as PDF, whatever
+    type the server gave them."""
+    if sniff(body):
+        return False
     media = content_type.split(";")[0].strip().lower()
     if media:
         return media.startswith(_TEXT_TYPES)
-    return not body.startswith(_DOCUMENT_MAGIC)
+    return True
 
 
 def visible_text(tree: Any) -> str:
@@ -662,7 +671,7 @@ def rejection_reason(got: Fetched, text: str, kind: str) -> str:
     """Why a 2xx response is not a usable capture (challenge, login wall, empty, soft 404); "" if usable."""
     if not got.body.strip():
         return "empty body"
-    if kind == "attachment" and got.body.startswith(_DOCUMENT_MAGIC):
+    if kind == "attachment" and sniff(got.body):
         return ""
     if not is_text_type(got.content_type, got.body):
         return ""
