@@ -245,3 +245,20 @@ def test_post_failures_are_retried_and_named(server):
     fetcher = Fetcher(config(retries=2), allow_private=True)
     with pytest.raises(FetchError, match="HTTP 502 after 3 attempts"):
         fetcher.get(server.url_for("/dataproxy.jsp"), method="POST", data=[("page", "2")])
+
+
+# --- attachments ---------------------------------------------------------------------------------------------
+
+
+def test_an_attachment_is_archived_as_what_its_bytes_are_not_what_its_link_says(server, tmp_path):
+    from test_attachments import xlsx_bytes
+
+    report_page = page(body="某区2024年法治政府建设年度报告全文见附件。" * 5 + '<a href="/files/report.doc">附件</a>')
+    server.expect_request("/r.html").respond_with_data(report_page, content_type="text/html")
+    server.expect_request("/files/report.doc").respond_with_data(
+        xlsx_bytes(), content_type="application/octet-stream",
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''%E7%BB%9F%E8%AE%A1.xlsx"})
+    summary, rows = fetch(tmp_path, reports(server.url_for("/r.html")))
+    attachment = next(r for r in rows if r["kind"] == "attachment")
+    assert attachment["path"].endswith(".xlsx") and attachment["sha256"]
+    assert summary.fetched == 2

@@ -11,6 +11,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
+ENGINE = "RapidOCR"
 MAX_PAGES = 100
 MIN_SCORE = 0.5  # RapidOCR's confidence below which a text box is dropped
 
