@@ -75,6 +75,22 @@ def test_the_script_cookie_page_is_passed_by_sending_its_literal_cookie(server, 
     assert requested(server, "/r.html") == 2
 
 
+def test_a_challenge_answer_that_sets_a_cookie_is_asked_once_more_with_it(server, tmp_path):
+    def gateway(request: Request) -> Response:
+        if request.cookies.get("__jsluid_h"):
+            return Response(page(), content_type="text/html")
+        return Response(COMPUTED, 521, headers={"Set-Cookie": "__jsluid_h=9f; Path=/"}, content_type="text/html")
+
+    server.expect_request("/r.html").respond_with_handler(gateway)
+    server.expect_request("/wall.html").respond_with_data(
+        COMPUTED, status=521, headers={"Set-Cookie": "__jsl_clearance=0; Path=/wall.html"}, content_type="text/html")
+    summary, rows = fetch(tmp_path, reports(server.url_for("/r.html"), server.url_for("/wall.html")))
+    by_path = {r["url"].rsplit("/", 1)[1]: r for r in rows}
+    assert by_path["r.html"]["sha256"] and requested(server, "/r.html") == 2
+    assert by_path["wall.html"]["error"].startswith("anti-bot challenge page (HTTP 521")
+    assert requested(server, "/wall.html") == 2 and summary.failed == 1
+
+
 def test_a_computed_cookie_is_a_challenge_recorded_as_such_and_never_solved(server, tmp_path):
     server.expect_request("/r.html").respond_with_data(COMPUTED, status=412, content_type="text/html")
     summary, rows = fetch(tmp_path, reports(server.url_for("/r.html")))

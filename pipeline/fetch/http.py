@@ -502,10 +502,14 @@ class Fetcher:
                     log.info("%s: sends back the cookie %s its script sets", hop, cookie[0])
                     cookie_sent = True
                     continue
+                if not cookie_sent and got.status in _CHALLENGE_STATUSES and "Set-Cookie" in got.headers:
+                    log.info("%s: HTTP %s set a cookie; asking once more with it", hop, got.status)
+                    cookie_sent = True  # some gateways (Jiasule) let the second request through
+                    continue
                 got.url, got.final_url = url, hop
                 return got
             target = urldefrag(urljoin(hop, location.strip())).url
-            if tls_failure and target.startswith("https://") and host_key(target) == host_key(hop):
+            if tls_failure and target.startswith("https://") and urlsplit(target).hostname == urlsplit(hop).hostname:
                 raise FetchError(f"HTTPS only: {host_key(hop)} redirects plain http back to https, whose TLS "
                                  f"handshake fails also with legacy settings ({tls_failure})", got.status, tls=True)
             sets_cookie = "Set-Cookie" in got.headers
