@@ -1,10 +1,12 @@
 """Attachments read by what they are: spreadsheets, OFD, legacy Word/WPS, scanned PDFs (OCR)."""
 
 import io
+import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
+from docmaker import make_doc
 from openpyxl import Workbook
 
 from pipeline.model import Capture
@@ -135,17 +137,43 @@ def test_an_ofd_without_text_is_a_page_error():
 
 # --- legacy Word / WPS ---------------------------------------------------------------------------------------
 
+DOC_PARAGRAPHS = ["某区2024年法治政府建设年度报告", "一、主要工作成效",
+                  "全年办理行政复议案件120件，详见\x13 HYPERLINK \"http://x.gov.cn/a\" \x14附表\x15。",
+                  "二、存在的问题"]
 
-def test_a_legacy_word_file_without_a_converter_is_a_clear_page_error(monkeypatch):
+
+def test_a_word_97_file_is_read_from_its_piece_table_without_any_converter(monkeypatch):
     monkeypatch.setattr(doc.shutil, "which", lambda name: None)
-    with pytest.raises(PageError, match=r"legacy Word/WPS \(\.wps\) file: install antiword"):
+    for url in ("http://x.gov.cn/files/report.doc", "http://x.gov.cn/files/report.wps"):
+        page = read_page(make_doc(DOC_PARAGRAPHS), capture(url))
+        assert page.adapter == "doc" and page.title == "某区2024年法治政府建设年度报告"
+        assert page.text.splitlines() == ["某区2024年法治政府建设年度报告", "一、主要工作成效",
+                                          "全年办理行政复议案件120件，详见附表。", "二、存在的问题"]
+
+
+def test_a_word_file_it_cannot_read_without_a_converter_is_a_clear_page_error(monkeypatch):
+    monkeypatch.setattr(doc.shutil, "which", lambda name: None)
+    with pytest.raises(PageError, match=r"legacy Word/WPS \(\.wps\) file that cannot be read here "
+                                        r"\(not a Word 97-2003 document\): install antiword"):
         read_page(word_ole_bytes(), capture("http://x.gov.cn/files/report.wps"))
 
 
-@pytest.mark.skipif(not doc.converter(), reason="neither antiword nor LibreOffice is installed")
-def test_a_word_file_the_converter_cannot_read_is_a_page_error_naming_it():
-    with pytest.raises(PageError, match=f"{doc.converter()} could not read this doc file"):
-        read_page(word_ole_bytes(), capture())
+def test_what_the_piece_table_reader_cannot_read_goes_to_the_converter(monkeypatch):
+    commands = []
+
+    def converter_run(command: list[str]) -> subprocess.CompletedProcess:
+        commands.append(command)
+        if len(commands) == 1:
+            return subprocess.CompletedProcess(command, -11, b"", b"")
+        return subprocess.CompletedProcess(command, 0, "\n".join(DOC_PARAGRAPHS[:2] * 2).encode(), b"")
+
+    monkeypatch.setattr(doc, "converter", lambda: "antiword")
+    monkeypatch.setattr(doc, "_run", converter_run)
+    with pytest.raises(PageError, match="antiword could not read this wps file: no text"):
+        read_page(word_ole_bytes(), capture("http://x.gov.cn/files/report.wps"))
+    page = read_page(word_ole_bytes(), capture("http://x.gov.cn/files/report.wps"))
+    assert page.adapter == "doc" and page.text.splitlines()[:2] == DOC_PARAGRAPHS[:2]
+    assert commands[-1][:5] == ["antiword", "-m", "UTF-8.txt", "-w", "0"] and commands[-1][5].endswith(".wps")
 
 
 # --- scanned PDFs --------------------------------------------------------------------------------------------
