@@ -278,3 +278,34 @@ def test_an_attachment_is_archived_as_what_its_bytes_are_not_what_its_link_says(
     attachment = next(r for r in rows if r["kind"] == "attachment")
     assert attachment["path"].endswith(".xlsx") and attachment["sha256"]
     assert summary.fetched == 2
+
+
+def test_an_imitation_of_the_real_web_is_fetched_completely_and_politely(server, tmp_path):
+    """Two sites behind one address, one a 302-cookie gateway and one a script-cookie gateway, and a third
+    host that refuses every connection: all pages of the first two, one request at a time at the address."""
+    log: list = []
+
+    def gateway(request: Request) -> Response:
+        start = time.monotonic()
+        host = request.host.split(":")[0]
+        if host == "127.0.0.1" and request.cookies.get("SERVERID") != "s1":
+            resp = Response("", 302, headers={"Location": request.path, "Set-Cookie": "SERVERID=s1; Path=/"})
+        elif host == "localhost" and request.cookies.get("C3VK") != "5f2a9c":
+            resp = Response(C3VK, content_type="text/html")
+        else:
+            resp = Response(page(), content_type="text/html")
+        time.sleep(0.02)
+        log.append((request.path, start, time.monotonic()))
+        return resp
+
+    for n in range(3):
+        server.expect_request(f"/art/2025/3/{n}/art_1_{n}.html").respond_with_handler(gateway)
+    dead = f"http://127.0.0.1:{free_port()}"
+    urls = [f"http://{name}:{server.port}/art/2025/3/{n}/art_1_{n}.html"
+            for n in range(3) for name in ("127.0.0.1", "localhost")] + [f"{dead}/r{n}.html" for n in range(3)]
+    summary, rows = fetch(tmp_path, reports(*urls), resolver=one_address("localhost"))
+    stored = {r["url"] for r in rows if r["sha256"]}
+    assert stored == set(urls[:6]) and summary.fetched == 6 and summary.failed == 3
+    spans = sorted((start, end) for _, start, end in log)
+    assert all(later[0] - earlier[1] >= 0.05 for earlier, later in zip(spans, spans[1:], strict=False))
+    assert any(all(u in note for u in urls[6:]) for note in summary.notes)

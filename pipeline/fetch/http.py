@@ -241,6 +241,13 @@ def script_cookie(body: bytes) -> tuple[str, str] | None:
     return found[0][1], found[0][2]
 
 
+def _cookie_domain(url: str) -> str:
+    """The domain a cookie set by the page at `url` belongs to: its host, as http.cookiejar matches it
+    (a host name without a dot is "host.local", its effective host name in RFC 2965)."""
+    host = urlsplit(url).hostname or ""
+    return host if "." in host else f"{host}.local"
+
+
 def _is_connect_failure(exc: BaseException | None) -> bool:
     """True when no connection was made at all: refused, unreachable or timed out while connecting."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -498,7 +505,7 @@ class Fetcher:
             location = got.headers.get("Location", "")
             if got.status not in REDIRECT_STATUSES or not location:
                 if not cookie_sent and (cookie := script_cookie(got.body)):
-                    self.cookies.set(cookie[0], cookie[1], domain=urlsplit(hop).hostname, path="/")
+                    self.cookies.set(cookie[0], cookie[1], domain=_cookie_domain(hop), path="/")
                     log.info("%s: sends back the cookie %s its script sets", hop, cookie[0])
                     cookie_sent = True
                     continue
