@@ -77,10 +77,11 @@ class Archive:
         self._lock = threading.Lock()
 
     def store(self, body: bytes, *, url: str = "", status: int = 200, content_type: str = "",
-              fetched_at: str = "", **fields: str) -> Capture:
-        """Archive `body` (if these bytes are new) and append a manifest row; return the capture."""
+              fetched_at: str = "", extension: str = "", **fields: str) -> Capture:
+        """Archive `body` (if these bytes are new) and append a manifest row; return the capture.
+        `extension` (what the fetcher found the file to be) wins over the one of its media type and URL."""
         sha = hashlib.sha256(body).hexdigest()
-        rel = f"captures/{sha[:2]}/{sha}.{extension_for(content_type, url)}"
+        rel = f"captures/{sha[:2]}/{sha}.{extension or extension_for(content_type, url)}"
         path = self.root / rel
         row = {"url": url, "status": str(status), "sha256": sha, "path": rel, "content_type": content_type,
                "bytes": str(len(body)), "fetched_at": fetched_at or now_utc(), **fields}

@@ -10,9 +10,10 @@ import re
 from lxml import html
 
 from pipeline.model import Capture, Check, Page
-from pipeline.parse.adapters import docx, generic, gkmlpt, nfcms, pdf, text, trs
+from pipeline.parse.adapters import doc, docx, generic, gkmlpt, nfcms, ofd, pdf, text, trs, xls, xlsx
 from pipeline.parse.adapters.base import PageError, base_url, parse_html, visible_text_length
 from pipeline.parse.encoding import decode, mislabelled_charsets
+from pipeline.parse.filetype import document_type, sniff
 
 __all__ = ["PageError", "read_page", "MAX_HTML_BYTES"]
 
@@ -28,7 +29,7 @@ _CHALLENGE = re.compile(
     re.I,
 )
 _BINARY_MAGIC = {
-    b"\xd0\xcf\x11\xe0": "a legacy Word/WPS/Excel (OLE2) file, not supported",
+    b"\xd0\xcf\x11\xe0": "an OLE2 file that is neither a Word/WPS document nor an Excel workbook",
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
@@ -52,10 +53,9 @@ def read_page(data: bytes, capture: Capture) -> Page:
 def _read(data: bytes, capture: Capture) -> Page:
     if not data or not data.strip():
         raise PageError("empty capture")
-    if data[:1024].lstrip().startswith(b"%PDF"):
-        return pdf.read(data)
-    if docx.is_docx(data):
-        return docx.read(data)
+    kind = sniff(data) and document_type(data, url=capture.url or capture.path)  # the bytes decide
+    if reader := _DOCUMENT_READERS.get(kind):
+        return reader(data, kind)
     _reject_binary(data)
     content_type = (capture.content_type or "").lower()
     shrunk, cut = _shrink(data)
@@ -77,6 +77,14 @@ def _read(data: bytes, capture: Capture) -> Page:
                                   f"({cut:,} bytes dropped once inline images, comments and styles were gone); "
                                   "any text after the cut is lost"))
     return page
+
+
+_DOCUMENT_READERS = {
+    "pdf": lambda data, kind: pdf.read(data), "docx": lambda data, kind: docx.read(data),
+    "xlsx": lambda data, kind: xlsx.read(data), "xls": lambda data, kind: xls.read(data),
+    "et": lambda data, kind: xls.read(data), "ofd": lambda data, kind: ofd.read(data),
+    "doc": doc.read, "wps": doc.read,
+}  # by what the bytes are (a named .wps or .et stays one): one adapter module per format
 
 
 def _check(capture: Capture, name: str, message: str) -> Check:

@@ -1,16 +1,19 @@
-"""PDF captures (reports published as attachments): text layer via pypdf, lines rejoined into paragraphs."""
+"""PDF captures (reports published as attachments): text layer via pypdf, lines rejoined into paragraphs;
+scanned PDFs by OCR (pipeline.parse.adapters.ocr) when the [ocr] extra is installed."""
 
 from __future__ import annotations
 
 import io
 import logging
 import re
+from collections.abc import Iterable
 from statistics import quantiles
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from pipeline.model import Page
+from pipeline.model import Check, Page
+from pipeline.parse.adapters import ocr
 from pipeline.parse.adapters.base import PageError, clean_lines, normalize_line
 
 NAME = "pdf"
@@ -68,19 +71,36 @@ def _join(paragraph: str) -> str:
     return re.sub(r"(?<=[A-Za-z,.;])\n(?=[A-Za-z])", " ", paragraph).replace("\n", "")
 
 
-def read(data: bytes) -> Page:
-    """A Page from a PDF's text layer; a scanned PDF (no text layer) raises PageError."""
-    texts, meta_title = _page_texts(data)
-    lines = [
-        line
-        for text in texts
-        for raw in text.splitlines()
-        if (line := normalize_line(raw)) and not _PAGE_NUMBER.match(line)
-    ]
-    body = clean_lines(join_wrapped_lines(lines))
+def _body(raw_lines: Iterable[str]) -> list[str]:
+    """Paragraphs from raw text lines, page numbers dropped."""
+    lines = [line for raw in raw_lines if (line := normalize_line(raw)) and not _PAGE_NUMBER.match(line)]
+    return clean_lines(join_wrapped_lines(lines))
+
+
+def _ocr_body(data: bytes) -> list[str]:
+    """Paragraphs of a scanned PDF by OCR of its page images; PageError when OCR is missing or finds nothing."""
+    if not ocr.available():
+        raise PageError("pdf has no text layer (a scanned image?) or almost no text; install the [ocr] extra "
+                        "(rapidocr-onnxruntime) to read scanned PDFs")
+    try:
+        body = _body(ocr.pdf_lines(data))
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+        raise PageError(f"pdf has no text layer and its images could not be read: {type(exc).__name__}: {exc}") \
+            from exc
     if sum(len(line) for line in body) < 30:
-        raise PageError("pdf has no text layer (a scanned image?) or almost no text")
+        raise PageError("pdf has no text layer, and OCR of its images found almost no text")
+    return body
+
+
+def read(data: bytes) -> Page:
+    """A Page from a PDF's text layer, or by OCR when it has none (a scan) and the [ocr] extra is there."""
+    texts, meta_title = _page_texts(data)
+    body, checks = _body(raw for text in texts for raw in text.splitlines()), []
+    if sum(len(line) for line in body) < 30:
+        body = _ocr_body(data)
+        checks.append(Check("text_from_ocr", "warning", f"scanned pdf: its text was read by OCR ({ocr.ENGINE}); "
+                            "characters and digits may be misread"))
     title = normalize_line(meta_title)
     if _FILE_TITLE.search(title):
         title = body[0] if len(body[0]) <= 60 and not _PARAGRAPH_END.search(body[0]) else ""
-    return Page(adapter=NAME, text="\n".join(body), title=title)
+    return Page(adapter=NAME, text="\n".join(body), title=title, checks=checks)
