@@ -596,20 +596,10 @@ class Run:
         self.latest = archive.latest_rows()
         self._seen_lock = threading.Lock()
         self._done: set[tuple[str, str]] = set()
-        # DNS failures wait here until some host resolves: on a machine with no network at all they say
-        # nothing about the sites, and recording them would only churn the committed manifest.
-        self._dns_failures: list[dict[str, str]] = []
 
     def _count(self, url: str, outcome: str) -> None:
         self.summary.count(url, outcome)
         self.progress.tick(outcome)
-
-    def record_dns_failures_if_online(self) -> None:
-        """Write the held-back DNS failures to the manifest, once some host has resolved."""
-        if self.fetcher.dns_ok:
-            for failure in self._dns_failures:
-                self.archive.record_failure(**failure)
-        self._dns_failures.clear()
 
     def archived_page(self, url: str) -> FetchedPage | None:
         """The newest archived capture of `url` as a Page, if there is one."""
@@ -639,12 +629,7 @@ class Run:
             got = self.fetcher.get(url, headers=conditional_headers(previous))
         except FetchError as exc:
             log.info("%s: %s", url, exc.reason)
-            failure = {"url": url, "status": exc.status, "error": exc.reason, **extra}
-            if exc.dns and not self.fetcher.dns_ok:
-                with self._seen_lock:
-                    self._dns_failures.append(failure)
-            else:
-                self.archive.record_failure(**failure)
+            self.archive.record_failure(url, status=exc.status, error=exc.reason, **extra)
             self._count(url, exc.outcome)
             return None
         if got.status == 304 and previous:
@@ -784,6 +769,26 @@ def run_per_host(groups: list[list[Any]], work: Callable[[Any], None], *, worker
     pool.shutdown(wait=True)
 
 
+def unresolvable_hosts(urls: Iterable[str], threshold: int, resolver: Callable[[str, int], list]) -> list[str]:
+    """One URL per host when the hosts of `urls`, looked up one after the other, all fail DNS (the first
+    `threshold` of them; none resolving): the machine has no network. Empty as soon as one host resolves.
+    Done before any thread starts, so identical runs without network count identically."""
+    failed: list[str] = []
+    for group in by_host(urls):
+        parts = urlsplit(group[0])
+        if len(failed) >= threshold:
+            break
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            continue
+        try:
+            resolver(parts.hostname, 443 if parts.scheme == "https" else 80)
+        except (OSError, UnicodeError):
+            failed.append(group[0])
+            continue
+        return []
+    return failed
+
+
 def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: bool = False,
               allow_private: bool = False, config: FetchConfig | None = None,
               resolver: Callable[[str, int], list] = resolve_host) -> FetchSummary:
@@ -804,57 +809,38 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
     fetcher = Fetcher(config, allow_private=allow_private, stop=stop, resolver=resolver)
     progress = Progress(config.progress)
     run = Run(Archive(raw_dir), fetcher, refresh=refresh, progress=progress)
-    watch = _NoNetworkWatch(fetcher, config.no_network_after, stop)
 
     def failed(url: str, exc: Exception) -> None:
         run.archive.record_failure(url, error=f"internal error: {_describe(exc)}")
         run._count(url, "failed")
 
+    listings = [r for r in rows if r["kind"] == "listing" and r["url"]]
+    wanted = [r["url"] for r in rows if r["url"] and (r["kind"] == "listing" or refresh or r["url"] not in run.latest)]
+    if unreachable := unresolvable_hosts(wanted, config.no_network_after, resolver):
+        for url in unreachable:  # counted, but not in the manifest: it says nothing about the sites
+            run._count(url, "failed")
+        message = f"no network: {len(unreachable)} host(s) failed DNS lookup and none resolved; nothing fetched"
+        log.warning(message)
+        run.summary.notes.append(message)
+        return run.summary
     try:
-        listings = [r for r in rows if r["kind"] == "listing" and r["url"]]
         found: list[dict[str, str]] = []
         by_url = {r["url"]: r for r in listings}
 
         def crawl(url: str) -> None:
             found.extend(run.crawl_listing(by_url[url]))
-            watch.check()
 
         run_per_host(by_host(by_url), crawl, workers=config.max_hosts_parallel, stop=stop, on_error=failed)
         if found:
             rows = add_found_reports(sources, found, run.summary)
         reports = list(dict.fromkeys(r["url"] for r in rows if r["kind"] == "report" and r["url"]))
 
-        def fetch_report(url: str) -> None:
-            run.process_report(url)
-            watch.check()
-
-        if not watch.no_network:
-            run_per_host(by_host(reports), fetch_report, workers=config.max_hosts_parallel, stop=stop,
-                         on_error=failed)
+        run_per_host(by_host(reports), run.process_report, workers=config.max_hosts_parallel, stop=stop,
+                     on_error=failed)
     except KeyboardInterrupt:
         log.warning("interrupted: finished captures are archived; run again to continue")
         raise
     finally:
         progress.close()
-    run.record_dns_failures_if_online()
-    if watch.no_network or (fetcher.dns_failed and not fetcher.dns_ok):
-        message = (f"no network: {len(fetcher.dns_failed)} host(s) failed DNS lookup and none resolved; "
-                   "nothing more fetched")
-        log.warning(message)
-        run.summary.notes.append(message)
     return run.summary
 
-
-class _NoNetworkWatch:
-    """Stops the run when the first hosts all fail DNS and none resolves: the machine has no network."""
-
-    def __init__(self, fetcher: Fetcher, threshold: int, stop: threading.Event):
-        self.fetcher = fetcher
-        self.threshold = threshold
-        self.stop = stop
-        self.no_network = False
-
-    def check(self) -> None:
-        if not self.fetcher.dns_ok and len(self.fetcher.dns_failed) >= self.threshold:
-            self.no_network = True
-            self.stop.set()
