@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     logs: list[list] = [[] for _ in range(20)]
     servers = [make_server(f"127.0.0.{k + 1}", args.latency, logs[k]) for k in range(20)]
-    config = FetchConfig(delay=args.delay, max_hosts_parallel=args.parallel, progress=False)
+    config = FetchConfig(delay=args.delay, max_hosts_parallel=args.parallel)
     print(f"{args.pages} pages per host, delay {args.delay} s, latency {args.latency} s, "
           f"{args.parallel} hosts at once")
     print(f"{'hosts':>5} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'min gap end->start':>19} "

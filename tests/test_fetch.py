@@ -31,7 +31,7 @@ def page(title: str = "某区2024年法治政府建设年度报告", body: str =
 
 def config(**overrides) -> FetchConfig:
     base = {"delay": DELAY, "retries": 3, "backoff_factor": 0.01, "backoff_max": 0.05, "connect_timeout": 2,
-            "read_timeout": 2, "max_seconds_per_url": 10, "progress": False}
+            "read_timeout": 2, "max_seconds_per_url": 10}
     return FetchConfig(**{**base, **overrides})
 
 
@@ -476,7 +476,7 @@ import sys
 from pathlib import Path
 from pipeline.fetch.crawl import FetchConfig, run_fetch
 run_fetch(Path(sys.argv[1]), Path(sys.argv[2]), allow_private=True,
-          config=FetchConfig(delay=0.05, read_timeout=60, max_seconds_per_url=120, progress=False))
+          config=FetchConfig(delay=0.05, read_timeout=60, max_seconds_per_url=120))
 """
 
 

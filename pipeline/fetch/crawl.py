@@ -19,7 +19,6 @@ import logging
 import os
 import re
 import socket
-import sys
 import threading
 import time
 from collections import Counter, deque
@@ -28,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import requests
@@ -84,7 +83,6 @@ class FetchConfig:
     https_fallback: bool = True  # some gov.cn sites fail TLS handshakes while plain http works
     no_network_after: int = 5  # this many hosts failing DNS, none resolving: assume no network, stop
     allow_private_hosts: frozenset[str] = frozenset()  # host[:port]s exempt from the private-address check
-    progress: bool | None = None  # a stderr counter; None: only when stderr is a terminal
 
     def resolved_user_agent(self) -> str:
         """The User-Agent to send: env FZZF_USER_AGENT, else user_agent, else one naming the contact URL."""
@@ -551,28 +549,28 @@ def conditional_headers(row: dict[str, str] | None) -> dict[str, str]:
     return headers
 
 
-class Progress:
-    """A one-line counter on stderr, only when it is a terminal (cron logs stay clean)."""
+class ProgressBar(Protocol):
+    """What fetch draws its progress on: a tqdm bar (pipeline.run.progress.progress_bar) or anything alike;
+    its owner opens and closes it."""
 
-    def __init__(self, enabled: bool | None):
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+    def update(self, n: int = 1) -> Any: ...
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> Any: ...
+
+
+class Progress:
+    """Outcomes counted on the caller's progress bar, if it gave one (fetch itself never decides to draw)."""
+
+    def __init__(self, bar: ProgressBar | None = None):
+        self.bar = bar
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._last = 0.0
 
     def tick(self, outcome: str) -> None:
         with self._lock:
             self.counts[outcome] += 1
-            if self.enabled and time.monotonic() - self._last > 0.2:
-                self._last = time.monotonic()
-                done = sum(self.counts.values())
-                parts = ", ".join(f"{self.counts[o]} {o}" for o in OUTCOMES)
-                sys.stderr.write(f"\rfetch: {done} URLs ({parts})   ")
-                sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.counts:
-            sys.stderr.write("\n")
+            if self.bar is not None:
+                self.bar.set_postfix_str(", ".join(f"{self.counts[o]} {o}" for o in OUTCOMES), refresh=False)
+                self.bar.update(1)
 
 
 @dataclass
@@ -791,7 +789,7 @@ def unresolvable_hosts(urls: Iterable[str], threshold: int, resolver: Callable[[
 
 def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: bool = False,
               allow_private: bool = False, config: FetchConfig | None = None,
-              resolver: Callable[[str, int], list] = resolve_host) -> FetchSummary:
+              resolver: Callable[[str, int], list] = resolve_host, bar: ProgressBar | None = None) -> FetchSummary:
     """Crawl the catalogue's listing rows for new reports, then fetch every report page not yet archived
     (all of them with `refresh`, conditionally) and their attachments. Never raises for network trouble:
     offline or with no network it warns and returns. A malformed catalogue raises catalogue.CatalogueError.
@@ -807,7 +805,7 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
         return summary
     stop = threading.Event()
     fetcher = Fetcher(config, allow_private=allow_private, stop=stop, resolver=resolver)
-    progress = Progress(config.progress)
+    progress = Progress(bar)
     run = Run(Archive(raw_dir), fetcher, refresh=refresh, progress=progress)
 
     def failed(url: str, exc: Exception) -> None:
@@ -840,7 +838,5 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
     except KeyboardInterrupt:
         log.warning("interrupted: finished captures are archived; run again to continue")
         raise
-    finally:
-        progress.close()
     return run.summary
 

@@ -49,9 +49,11 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Fetch what the catalogue lists and the archive lacks."""
     from pipeline.fetch.crawl import run_fetch
+    from pipeline.run.progress import progress_bar
 
-    summary = run_fetch(Path(args.sources or Path(args.raw_dir) / "sources.csv"), Path(args.raw_dir),
-                        offline=args.offline, refresh=args.refresh, allow_private=args.allow_private)
+    with progress_bar("fetch", unit=" URL") as bar:
+        summary = run_fetch(Path(args.sources or Path(args.raw_dir) / "sources.csv"), Path(args.raw_dir),
+                            offline=args.offline, refresh=args.refresh, allow_private=args.allow_private, bar=bar)
     print(summary.render(), file=sys.stderr)
     return EXIT_OK
 

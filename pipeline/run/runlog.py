@@ -182,8 +182,9 @@ def exit_status(record: RunRecord, cron: bool) -> tuple[str, int]:
 
 def run_all(args: argparse.Namespace) -> int:
     """Fetch, build and (with --cron) release, recording the run in OUT_DIR/RUN.json whatever happens."""
-    from pipeline.fetch.crawl import FetchConfig, run_fetch
+    from pipeline.fetch.crawl import run_fetch
     from pipeline.run.build import ReleaseBlocked, build
+    from pipeline.run.progress import progress_bar
 
     cron, out_dir, raw_dir = args.cron, Path(args.out_dir), Path(args.raw_dir)
     record = RunRecord(command="all" + (" --cron" if cron else ""), started=now_utc())
@@ -197,9 +198,9 @@ def run_all(args: argparse.Namespace) -> int:
             print(text, file=sys.stderr)
 
     try:
-        summary = run_fetch(Path(args.sources or raw_dir / "sources.csv"), raw_dir, offline=args.offline,
-                            refresh=args.refresh, allow_private=args.allow_private,
-                            config=FetchConfig(progress=False) if cron else None)
+        with progress_bar("fetch", unit=" URL", enabled=False if cron else None) as bar:
+            summary = run_fetch(Path(args.sources or raw_dir / "sources.csv"), raw_dir, offline=args.offline,
+                                refresh=args.refresh, allow_private=args.allow_private, bar=bar)
         say(summary.render())
         record_fetch(record, summary)
         try:
