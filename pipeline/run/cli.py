@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline.fetch.archive import Archive, withdrawn_captures
 from pipeline.fetch.catalogue import CatalogueError, merge_rows, read_catalogue, report_entries, write_catalogue
+from pipeline.model import Capture
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("pipeline")
@@ -78,7 +79,7 @@ def refusal(data: bytes, content_type: str) -> str | None:
     return None
 
 
-def what_was_read(capture, data: bytes, entry: dict[str, str]) -> str:
+def what_was_read(capture: Capture, data: bytes, entry: dict[str, str]) -> str:
     """One line saying what a build will read from the capture: title, jurisdiction, level, year, facts."""
     from pipeline.extract.indicators import load_taxonomy
     from pipeline.rows import read_report_safely
@@ -185,7 +186,6 @@ def cmd_all(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Print one local file parsed as a report, as JSON with the tables' field names."""
-    from pipeline.model import Capture
     from pipeline.rows import inspect_capture
 
     data = Path(args.file).read_bytes()
