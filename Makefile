@@ -11,7 +11,7 @@ OUT    ?= processed
 .PHONY: help venv lock check-lock all cron fetch build suites release test lint eval bench clean
 
 help:  ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # The venv holds exactly the lock's versions (hash-checked), then the project itself without resolving anything.
 $(STAMP): $(LOCK) pyproject.toml

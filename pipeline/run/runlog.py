@@ -7,7 +7,7 @@ saying what the last run did.
   3   built and released, but some pages failed: a fetch failed in this run, or a capture parsed for the
       first time could not be read (an unreadable page counts once, when it is new, not on every run),
   75  another run holds the lock (EX_TEMPFAIL: nothing was done; the next scheduled run tries again).
-`fetch`, `build` and `all` without --cron take the same lock; without --cron, `all` exits 0 or 1 as before.
+`fetch`, `build`, `add`, `withdraw` and `all` without --cron take the same lock; without --cron, `all` exits 0 or 1.
 """
 
 from __future__ import annotations
