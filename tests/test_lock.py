@@ -1,5 +1,6 @@
 """requirements.lock pins every dependency of pyproject.toml, and this environment was installed from it."""
 
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -57,3 +58,20 @@ def test_mismatches_name_missing_other_and_extra_packages():
                                                   "gamma: locked 3.0, installed nothing"]
     assert lock_mismatches(locked, installed, exact=True)[-1] == "delta: installed 4.0, not in the lock"
     assert len(lock_mismatches(locked, installed, exact=True)) == 3
+
+
+def make_dry_run(*args: str) -> str:
+    return subprocess.run(["make", "-n", *args], cwd=LOCK_FILE.parent, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_a_changed_lock_reinstalls_the_venv_from_it_hash_checked():
+    commands = make_dry_run("-W", LOCK_FILE.name, "venv")  # as if the lock had just changed
+    assert f"--require-hashes --no-deps -r {LOCK_FILE.name}" in commands
+    assert "--no-deps -e ." in commands
+
+
+def test_make_lock_pins_and_hashes_for_every_platform():
+    commands = make_dry_run("lock")
+    assert "uv pip compile pyproject.toml --all-extras --universal" in commands
+    assert "--generate-hashes" in commands and f"-o {LOCK_FILE.name}" in commands
