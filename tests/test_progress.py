@@ -56,3 +56,14 @@ def test_fetch_ticks_the_bar_once_per_url_with_its_outcome(httpserver: HTTPServe
                         config=FetchConfig(delay=0.01, retries=0, max_seconds_per_url=10))
     assert bar.n == 2 == summary.fetched + summary.failed
     assert bar.postfix == "1 fetched, 0 unchanged, 0 skipped, 1 failed"
+
+
+def test_the_command_line_draws_on_a_terminal_but_never_under_cron(monkeypatch, tmp_path):
+    from pipeline.run.cli import main
+
+    for argv, drawn in ((["fetch"], True), (["all", "--cron", "--log-dir", str(tmp_path / "logs"),
+                                             "--out-dir", str(tmp_path / "out")], False)):
+        screen = Terminal(tty=True)
+        monkeypatch.setattr(sys, "stderr", screen)
+        assert main([*argv, "--offline", "--raw-dir", str(tmp_path / "raw")]) == 0
+        assert ("fetch: 0 URL" in screen.getvalue()) is drawn, argv
