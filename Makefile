@@ -3,21 +3,32 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements.lock
 RAW    ?= raw
 OUT    ?= processed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv all cron fetch build suites release test lint eval bench clean
+.PHONY: help venv lock check-lock all cron fetch build suites release test lint eval bench clean
 
 help:  ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+# The venv holds exactly the lock's versions (hash-checked), then the project itself without resolving anything.
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP)  ## create .venv from requirements.lock (again whenever the lock changes)
+
+lock:  ## re-resolve requirements.lock from pyproject.toml (keeps existing pins; UPGRADE=1 takes the newest)
+	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv; }
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 --generate-hashes \
+		--quiet --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(LOCK)
+
+check-lock: $(STAMP)  ## the venv holds exactly the lock's versions, nothing missing and nothing more
+	$(BIN)/python -m pipeline.run.lockfile --exact $(LOCK)
 
 all: $(STAMP)  ## fetch what is new (offline: use the archive) and rebuild processed/
 	$(BIN)/python -m pipeline all --raw-dir $(RAW) --out-dir $(OUT)
@@ -31,8 +42,8 @@ fetch: $(STAMP)  ## fetch the catalogue's pages into raw/ (skips what is archive
 build: $(STAMP)  ## parse, extract, validate and export raw/ into processed/ (no network)
 	$(BIN)/python -m pipeline build --raw-dir $(RAW) --out-dir $(OUT)
 
-suites: build  ## rewrite schemas/expectations/ (suites from schemas/, row counts from the build); commit the diff
-	$(BIN)/python -m pipeline suites --out-dir $(OUT)
+suites: $(STAMP)  ## rewrite schemas/expectations/ (suites from schemas/, row counts from tests/fixtures/archive)
+	$(BIN)/python tests/builtdata.py
 
 release: build  ## release the build into processed/releases/vYYYY.MM.DD/ (nothing new when nothing changed)
 	$(BIN)/python -m pipeline release --out-dir $(OUT)

@@ -129,7 +129,7 @@ def main() -> None:
     logs: list[Log] = [[] for _ in range(gateways)]
     servers = [make_server(f"127.0.0.{k + 1}", args.latency, logs[k]) for k in range(gateways)]
     resolver = install_names(args.per_gateway)
-    config = FetchConfig(delay=args.delay, max_hosts_parallel=args.parallel, progress=False)
+    config = FetchConfig(delay=args.delay, max_hosts_parallel=args.parallel)
     print(f"{args.pages} pages per site, {args.per_gateway} sites per gateway, delay {args.delay} s, "
           f"latency {args.latency} s, {args.parallel} sites at once")
     print(f"{'sites':>5} {'gateways':>8} {'pages':>6} {'seconds':>8} {'pages/s':>8} "

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.fetch.archive import Archive
 from pipeline.run.cli import main
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -55,7 +56,8 @@ def test_rebuild_is_byte_identical(built, tmp_path):
     raw, out = built
     assert main(["build", "--raw-dir", str(raw), "--out-dir", str(tmp_path)]) == 0
     for path in out.glob("*.*"):
-        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+        if path.name != "RUN.json":  # the run's record: its times differ
+            assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_add_records_provenance_and_catalogue_row(tmp_path):
@@ -72,10 +74,9 @@ def test_add_records_provenance_and_catalogue_row(tmp_path):
 def test_broken_pages_become_checks_and_the_rest_builds(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     add_futian(raw)
-    (tmp_path / "empty.html").write_bytes(b"")
-    (tmp_path / "junk.bin").write_bytes(bytes(range(256)) * 64)
-    for name, url in (("empty.html", "http://a.gov.cn/empty.html"), ("junk.bin", "http://a.gov.cn/junk")):
-        assert main(["add", str(tmp_path / name), "--url", url, "--raw-dir", str(raw)]) == 0
+    archive = Archive(raw)  # fetched as they are (`add` would refuse them)
+    archive.store(b"", url="http://a.gov.cn/empty.html", content_type="text/html", kind="report")
+    archive.store(bytes(range(256)) * 64, url="http://a.gov.cn/junk", content_type="text/plain", kind="report")
     assert main(["build", "--raw-dir", str(raw), "--out-dir", str(out)]) == 0
     assert len(pd.read_parquet(out / "reports.parquet")) == 1
     checks = pd.read_parquet(out / "checks.parquet")
@@ -99,7 +100,8 @@ def test_validation_failure_blocks_the_release(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(pipeline.rows, "extract_facts", broken_extract)
     assert main(["build", "--raw-dir", str(raw), "--out-dir", str(out)]) == 1
     assert "facts.kind" in capsys.readouterr().err
-    assert not out.exists() or not any(out.iterdir())
+    assert [p.name for p in out.iterdir()] == ["RUN.json"]  # nothing published; the run is recorded
+    assert json.loads((out / "RUN.json").read_text(encoding="utf-8"))["status"] == "blocked"
 
 
 def test_inspect_prints_report_sections_and_facts(capsys):

@@ -31,7 +31,7 @@ def page(title: str = "某区2024年法治政府建设年度报告", body: str =
 
 def config(**overrides) -> FetchConfig:
     base = {"delay": DELAY, "retries": 3, "backoff_factor": 0.01, "backoff_max": 0.05, "connect_timeout": 2,
-            "read_timeout": 2, "max_seconds_per_url": 10, "progress": False}
+            "read_timeout": 2, "max_seconds_per_url": 10}
     return FetchConfig(**{**base, **overrides})
 
 
@@ -442,7 +442,22 @@ def test_offline_or_no_network_warns_and_returns(server, tmp_path, caplog):
 
     summary, rows = fetch(tmp_path, reports(*hosts), resolver=no_dns)
     assert "no network" in summary.render() and "no network" in caplog.text
-    assert summary.failed >= 5 and rows == []  # nothing is known about the sites: manifest untouched
+    assert summary.failed == 5 and rows == []  # nothing is known about the sites: manifest untouched
+
+
+def test_runs_without_network_count_the_same_every_time(tmp_path):
+    """Threads used to race the no-network stop: identical runs counted 5 to 12 failed pages."""
+    urls = [f"http://site{n}.example.gov.cn/{kind}.html" for n in range(12) for kind in ("a", "b")]
+    lookups: list[str] = []
+
+    def no_dns(host: str, port: int):
+        lookups.append(host)
+        raise socket.gaierror(-3, "Temporary failure in name resolution")
+
+    summaries = [fetch(tmp_path / str(n), reports(*urls), resolver=no_dns)[0] for n in range(6)]
+    assert {(s.failed, s.skipped, s.fetched) for s in summaries} == {(5, 0, 0)}
+    assert len(lookups) == 6 * 5  # one lookup per host until the threshold, in catalogue order
+    assert lookups[:5] == [f"site{n}.example.gov.cn" for n in range(5)]
 
 
 def test_dns_failure_is_recorded_when_the_network_is_up(server, tmp_path):
@@ -464,7 +479,7 @@ import sys
 from pathlib import Path
 from pipeline.fetch.crawl import FetchConfig, run_fetch
 run_fetch(Path(sys.argv[1]), Path(sys.argv[2]), allow_private=True,
-          config=FetchConfig(delay=0.05, read_timeout=60, max_seconds_per_url=120, progress=False))
+          config=FetchConfig(delay=0.05, read_timeout=60, max_seconds_per_url=120))
 """
 
 

@@ -65,11 +65,11 @@ def test_committed_suites_are_what_the_generator_makes():
             f"{path.relative_to(ROOT)} is out of date with schemas/: run `make suites` and commit the diff")
 
 
-def test_committed_row_counts_are_those_of_the_committed_archive(tmp_path_factory):
+def test_committed_row_counts_are_those_of_the_fixture_archive(tmp_path_factory):
     built = row_counts_of(build_committed_archive(tmp_path_factory))
     assert load_row_counts() == built, (
-        f"schemas/expectations/{ROW_COUNTS_FILE} says {load_row_counts()}, the archive builds {built}: "
-        "if the change in coverage is intended, run `make suites` and commit the diff")
+        f"schemas/expectations/{ROW_COUNTS_FILE} says {load_row_counts()}, tests/fixtures/archive builds {built}: "
+        "if the change in coverage is intended, run `make suites` on the committed raw/ and commit the diff")
 
 
 @pytest.fixture(scope="module")

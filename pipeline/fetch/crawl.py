@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import heapq
 import logging
-import sys
 import threading
-import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urldefrag, urlsplit
 
 from pipeline.fetch import catalogue
@@ -113,28 +111,28 @@ class FetchSummary:
         return "\n".join([*lines, *self.notes])
 
 
-class Progress:
-    """A one-line counter on stderr, only when it is a terminal (cron logs stay clean)."""
+class ProgressBar(Protocol):
+    """What fetch draws its progress on: a tqdm bar (pipeline.run.progress.progress_bar) or anything alike;
+    its owner opens and closes it."""
 
-    def __init__(self, enabled: bool | None):
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+    def update(self, n: int = 1) -> Any: ...
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> Any: ...
+
+
+class Progress:
+    """Outcomes counted on the caller's progress bar, if it gave one (fetch itself never decides to draw)."""
+
+    def __init__(self, bar: ProgressBar | None = None):
+        self.bar = bar
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._last = 0.0
 
     def tick(self, outcome: str) -> None:
         with self._lock:
             self.counts[outcome] += 1
-            if self.enabled and time.monotonic() - self._last > 0.2:
-                self._last = time.monotonic()
-                done = sum(self.counts.values())
-                parts = ", ".join(f"{self.counts[o]} {o}" for o in OUTCOMES)
-                sys.stderr.write(f"\rfetch: {done} URLs ({parts})   ")
-                sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.counts:
-            sys.stderr.write("\n")
+            if self.bar is not None:
+                self.bar.set_postfix_str(", ".join(f"{self.counts[o]} {o}" for o in OUTCOMES), refresh=False)
+                self.bar.update(1)
 
 
 @dataclass
@@ -159,20 +157,10 @@ class Run:
         self._seen_lock = threading.Lock()
         self._done: set[tuple[str, str]] = set()
         self.aliases: dict[str, str] = {}  # another URL of a found report -> the URL it is catalogued under
-        # DNS failures wait here until some host resolves: on a machine with no network at all they say
-        # nothing about the sites, and recording them would only churn the committed manifest.
-        self._dns_failures: list[dict[str, str]] = []
 
     def _count(self, url: str, outcome: str) -> None:
         self.summary.count(url, outcome)
         self.progress.tick(outcome)
-
-    def record_dns_failures_if_online(self) -> None:
-        """Write the held-back DNS failures to the manifest, once some host has resolved."""
-        if self.fetcher.dns_ok:
-            for failure in self._dns_failures:
-                self.archive.record_failure(**failure)
-        self._dns_failures.clear()
 
     def archived_page(self, url: str) -> FetchedPage | None:
         """The newest archived capture of `url` as a Page, if there is one."""
@@ -207,12 +195,7 @@ class Run:
                                    else {}, method=request.method, data=request.data)
         except FetchError as exc:
             log.info("%s: %s", url, exc.reason)
-            failure = {"url": url, "status": exc.status, "error": exc.reason, **extra}
-            if exc.dns and not self.fetcher.dns_ok:
-                with self._seen_lock:
-                    self._dns_failures.append(failure)
-            else:
-                self.archive.record_failure(**failure)
+            self.archive.record_failure(url, status=exc.status, error=exc.reason, **extra)
             self._count(url, exc.outcome)
             return None
         if got.status == 304 and previous:
@@ -478,9 +461,29 @@ def run_per_host(groups: list[list[Any]], work: Callable[[Any], None], *, worker
     pool.shutdown(wait=True)
 
 
+def unresolvable_hosts(urls: Iterable[str], threshold: int, resolver: Callable[[str, int], list]) -> list[str]:
+    """One URL per host when the hosts of `urls`, looked up one after the other, all fail DNS (the first
+    `threshold` of them; none resolving): the machine has no network. Empty as soon as one host resolves.
+    Done before any thread starts, so identical runs without network count identically."""
+    failed: list[str] = []
+    for group in by_host(urls):
+        parts = urlsplit(group[0])
+        if len(failed) >= threshold:
+            break
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            continue
+        try:
+            resolver(parts.hostname, 443 if parts.scheme == "https" else 80)
+        except (OSError, UnicodeError):
+            failed.append(group[0])
+            continue
+        return []
+    return failed
+
+
 def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: bool = False,
               allow_private: bool = False, config: FetchConfig | None = None,
-              resolver: Callable[[str, int], list] = resolve_host) -> FetchSummary:
+              resolver: Callable[[str, int], list] = resolve_host, bar: ProgressBar | None = None) -> FetchSummary:
     """Crawl the catalogue's listing rows for new reports, then fetch every report page not yet archived
     (all of them with `refresh`, conditionally) and their attachments. Never raises for network trouble:
     offline or with no network it warns and returns. A malformed catalogue raises catalogue.CatalogueError.
@@ -496,16 +499,23 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
         return summary
     stop = threading.Event()
     fetcher = Fetcher(config, allow_private=allow_private, stop=stop, resolver=resolver)
-    progress = Progress(config.progress)
-    run = Run(Archive(raw_dir), fetcher, refresh=refresh, progress=progress)
-    watch = _NoNetworkWatch(fetcher, config.no_network_after, stop)
+    run = Run(Archive(raw_dir), fetcher, refresh=refresh, progress=Progress(bar))
 
     def failed(url: str, exc: Exception) -> None:
         run.archive.record_failure(url, error=f"internal error: {_describe(exc)}")
         run._count(url, "failed")
 
+    wanted = [r["url"] for r in rows if r["url"] and (r["kind"] in {"listing", "site"} or refresh
+                                                      or r["url"] not in run.latest)]
+    if unreachable := unresolvable_hosts(wanted, config.no_network_after, resolver):
+        for url in unreachable:  # counted, but not in the manifest: it says nothing about the sites
+            run._count(url, "failed")
+        message = f"no network: {len(unreachable)} host(s) failed DNS lookup and none resolved; nothing fetched"
+        log.warning(message)
+        run.summary.notes.append(message)
+        return run.summary
     try:
-        rows = discover_columns(run, sources, rows, watch, stop)
+        rows = discover_columns(run, sources, rows, stop)
         listings = [r for r in rows if r["kind"] == "listing" and r["url"]]
         found: list[dict[str, str]] = []
         by_url = {r["url"]: r for r in listings}
@@ -513,7 +523,6 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
 
         def crawl(url: str) -> None:
             found.extend(run.crawl_listing(by_url[url], catalogued))
-            watch.check()
 
         run_per_host(by_host(by_url), crawl, workers=config.max_hosts_parallel, stop=stop, on_error=failed)
         found = [row for row in found if row["url"] not in run.aliases]  # one post reached two ways
@@ -521,29 +530,16 @@ def run_fetch(sources: Path, raw_dir: Path, *, offline: bool = False, refresh: b
             rows = add_found_reports(sources, found, run.summary)
         reports = list(dict.fromkeys(r["url"] for r in rows if r["kind"] == "report" and r["url"]))
 
-        def fetch_report(url: str) -> None:
-            run.process_report(url)
-            watch.check()
-
-        if not watch.no_network:
-            run_per_host(by_host(reports), fetch_report, workers=config.max_hosts_parallel, stop=stop,
-                         on_error=failed)
+        run_per_host(by_host(reports), run.process_report, workers=config.max_hosts_parallel, stop=stop,
+                     on_error=failed)
     except KeyboardInterrupt:
         log.warning("interrupted: finished captures are archived; run again to continue")
         raise
-    finally:
-        progress.close()
-    run.record_dns_failures_if_online()
     run.summary.notes.extend(fetcher.set_aside_notes())
-    if watch.no_network or (fetcher.dns_failed and not fetcher.dns_ok):
-        message = (f"no network: {len(fetcher.dns_failed)} host(s) failed DNS lookup and none resolved; "
-                   "nothing more fetched")
-        log.warning(message)
-        run.summary.notes.append(message)
     return run.summary
 
 
-def discover_columns(run: Run, sources: Path, rows: list[dict[str, str]], watch: _NoNetworkWatch,
+def discover_columns(run: Run, sources: Path, rows: list[dict[str, str]],
                      stop: threading.Event) -> list[dict[str, str]]:
     """Follow the navigation of each `site` row from which no column was found yet (every one with refresh)
     to its report columns; add them as `listing` rows; return the catalogue rows."""
@@ -556,7 +552,6 @@ def discover_columns(run: Run, sources: Path, rows: list[dict[str, str]], watch:
 
     def discover(url: str) -> None:
         columns.extend(run.discover_site(sites[url]))
-        watch.check()
 
     def failed(url: str, exc: Exception) -> None:
         run.summary.notes.append(f"site {url}: discovery failed ({_describe(exc)})")
@@ -568,18 +563,3 @@ def discover_columns(run: Run, sources: Path, rows: list[dict[str, str]], watch:
     rows, added = add_catalogue_rows(sources, columns)
     run.summary.notes.append(f"{added} new report column(s) found from portal roots")
     return rows
-
-
-class _NoNetworkWatch:
-    """Stops the run when the first hosts all fail DNS and none resolves: the machine has no network."""
-
-    def __init__(self, fetcher: Fetcher, threshold: int, stop: threading.Event):
-        self.fetcher = fetcher
-        self.threshold = threshold
-        self.stop = stop
-        self.no_network = False
-
-    def check(self) -> None:
-        if not self.fetcher.dns_ok and len(self.fetcher.dns_failed) >= self.threshold:
-            self.no_network = True
-            self.stop.set()

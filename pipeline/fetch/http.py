@@ -87,7 +87,6 @@ class FetchConfig:
     robots_retry_wait: float = 30.0  # seconds between those reads
     no_network_after: int = 5  # this many hosts failing DNS, none resolving: assume no network, stop
     allow_private_hosts: frozenset[str] = frozenset()  # host[:port]s exempt from the private-address check
-    progress: bool | None = None  # a stderr counter; None: only when stderr is a terminal
 
     def resolved_user_agent(self) -> str:
         """The User-Agent to send: env FZZF_USER_AGENT, else user_agent, else one naming the contact URL."""

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.extract.indicators import Indicator, load_taxonomy
+from pipeline.fetch.archive import default_mode
 from pipeline.publish.schemas import SCHEMA_DIR, TABLES, column_names, fields, primary_key
 
 EXPECTATIONS_DIR = SCHEMA_DIR / "expectations"
@@ -279,6 +280,7 @@ def publish_docs(site: Path, target: Path) -> None:
     old = staging.with_name(staging.name + "-old")
     try:
         shutil.copytree(site, staging, dirs_exist_ok=True)
+        os.chmod(staging, default_mode(directory=True))  # mkdtemp's 0700 would hide the report from others
         if target.exists():
             target.rename(old)
         staging.rename(target)

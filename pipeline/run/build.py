@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from pipeline.extract.indicators import Indicator, load_taxonomy
-from pipeline.fetch.archive import Archive
+from pipeline.fetch.archive import Archive, withdrawn_captures
 from pipeline.fetch.catalogue import read_catalogue, report_entries
 from pipeline.model import Capture
 from pipeline.publish.codebook import codebook_markdown
@@ -108,7 +108,7 @@ def parse_plan(raw_dir: Path, version: str | None = None) -> list[ParseJob]:
     """A job for every report capture in the archive (the newest capture of each page), in archive order."""
     raw_dir = Path(raw_dir)
     entry_for = report_entries(read_catalogue(raw_dir / "sources.csv"))
-    captures = Archive(raw_dir).latest_captures()
+    captures = Archive(raw_dir).latest_captures(skip=withdrawn_captures(raw_dir))
     attachments = _attachment_captures(captures)
     version = version or parser_version()
     jobs = []

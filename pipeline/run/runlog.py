@@ -7,7 +7,7 @@ saying what the last run did.
   3   built and released, but some pages failed: a fetch failed in this run, or a capture parsed for the
       first time could not be read (an unreadable page counts once, when it is new, not on every run),
   75  another run holds the lock (EX_TEMPFAIL: nothing was done; the next scheduled run tries again).
-`fetch`, `build` and `all` without --cron take the same lock; without --cron, `all` exits 0 or 1 as before.
+`fetch`, `build`, `add`, `withdraw` and `all` without --cron take the same lock; without --cron, `all` exits 0 or 1.
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ def cron_logging(log_dir: Path, verbose: bool = False) -> Path:
 
 @dataclass
 class RunRecord:
-    """What processed/RUN.json says about the last `all` run."""
+    """What processed/RUN.json says: the last command that changed processed/ (`all`, `build` or `release`:
+    command, times, status, exit status) and what processed/ holds (pages, rows, checks, validation, release)."""
 
     command: str
     started: str
@@ -158,6 +159,11 @@ def release_hook(out_dir: Path) -> dict:
     except Exception as err:  # noqa: BLE001 - recorded in RUN.json and the exit status, never a lost summary
         log.exception("the release failed")
         return {"ok": False, "written": False, "path": None, "message": f"{type(err).__name__}: {err}"}
+    return release_outcome(result)
+
+
+def release_outcome(result) -> dict:
+    """A release's result as RUN.json records it: {"ok", "written", "path", "message"}."""
     return {"ok": result.path is not None, "written": result.written,
             "path": str(result.path) if result.path else None, "message": result.message}
 
@@ -167,6 +173,34 @@ def write_run_record(out_dir: Path, record: RunRecord) -> Path:
     path = out_dir / RUN_FILE
     write_atomically(path, (json.dumps(asdict(record), ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     return path
+
+
+def read_run_record(out_dir: Path) -> RunRecord | None:
+    """The RunRecord in processed/RUN.json, None when there is none or it cannot be read (unknown keys dropped)."""
+    try:
+        data = json.loads((out_dir / RUN_FILE).read_text(encoding="utf-8"))
+        return RunRecord(**{k: v for k, v in data.items() if k in RunRecord.__dataclass_fields__})
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+@contextlib.contextmanager
+def recorded_run(out_dir: Path, command: str, *, keep: bool = False) -> Iterator[RunRecord]:
+    """A RunRecord for the block, written to OUT_DIR/RUN.json whatever happens (status `crashed` on an
+    exception). With `keep`, it starts from the record there: a release adds its outcome to the build's."""
+    previous = read_run_record(out_dir) if keep else None
+    record = previous or RunRecord(command=command, started="")
+    record.command, record.started, record.finished, record.error = command, now_utc(), "", ""
+    record.status, record.exit_status = "running", None
+    clock = time.monotonic()
+    try:
+        yield record
+    except BaseException as err:
+        record.status, record.error = "crashed", f"{type(err).__name__}: {err}"
+        raise
+    finally:
+        record.finished, record.seconds = now_utc(), round(time.monotonic() - clock, 1)
+        write_run_record(out_dir, record)
 
 
 def exit_status(record: RunRecord, cron: bool) -> tuple[str, int]:
@@ -182,13 +216,11 @@ def exit_status(record: RunRecord, cron: bool) -> tuple[str, int]:
 
 def run_all(args: argparse.Namespace) -> int:
     """Fetch, build and (with --cron) release, recording the run in OUT_DIR/RUN.json whatever happens."""
-    from pipeline.fetch.crawl import FetchConfig, run_fetch
+    from pipeline.fetch.crawl import run_fetch
     from pipeline.run.build import ReleaseBlocked, build
+    from pipeline.run.progress import progress_bar
 
     cron, out_dir, raw_dir = args.cron, Path(args.out_dir), Path(args.raw_dir)
-    record = RunRecord(command="all" + (" --cron" if cron else ""), started=now_utc())
-    record.log_file = str(Path(args.log_dir) / LOG_NAME) if cron else ""
-    clock = time.monotonic()
 
     def say(text: str) -> None:  # the terminal gets tables; under cron they go to the log file only
         if cron:
@@ -196,10 +228,11 @@ def run_all(args: argparse.Namespace) -> int:
         else:
             print(text, file=sys.stderr)
 
-    try:
-        summary = run_fetch(Path(args.sources or raw_dir / "sources.csv"), raw_dir, offline=args.offline,
-                            refresh=args.refresh, allow_private=args.allow_private,
-                            config=FetchConfig(progress=False) if cron else None)
+    with recorded_run(out_dir, "all" + (" --cron" if cron else "")) as record:
+        record.log_file = str(Path(args.log_dir) / LOG_NAME) if cron else ""
+        with progress_bar("fetch", unit=" URL", enabled=False if cron else None) as bar:
+            summary = run_fetch(Path(args.sources or raw_dir / "sources.csv"), raw_dir, offline=args.offline,
+                                refresh=args.refresh, allow_private=args.allow_private, bar=bar)
         say(summary.render())
         record_fetch(record, summary)
         try:
@@ -217,14 +250,8 @@ def run_all(args: argparse.Namespace) -> int:
             record.release = release_hook(out_dir)
             (log.info if record.release["ok"] else log.error)("release: %s", record.release["message"])
         record.status, record.exit_status = exit_status(record, cron)
-    except BaseException as err:
-        record.status, record.error = "crashed", f"{type(err).__name__}: {err}"
-        raise
-    finally:
-        record.finished, record.seconds = now_utc(), round(time.monotonic() - clock, 1)
-        path = write_run_record(out_dir, record)
-        line = (f"{record.status}: {record.reports} reports, {record.facts} facts, checks {record.checks}, "
-                f"pages failed {record.pages.get('failed', 0)}, unreadable {record.pages_unreadable} "
-                f"({record.pages_unreadable_new} new); summary in {path}")
-        (log.info if record.status == "ok" else log.warning)("%s", line)
+    line = (f"{record.status}: {record.reports} reports, {record.facts} facts, checks {record.checks}, "
+            f"pages failed {record.pages.get('failed', 0)}, unreadable {record.pages_unreadable} "
+            f"({record.pages_unreadable_new} new); summary in {out_dir / RUN_FILE}")
+    (log.info if record.status == "ok" else log.warning)("%s", line)
     return record.exit_status
