@@ -61,7 +61,7 @@ def fetch(tmp_path: Path, rows: list[dict] | None = None):
     if rows is not None:
         write_catalogue(sources, rows)
     cfg = FetchConfig(delay=0.01, retries=1, backoff_factor=0.01, backoff_max=0.02, connect_timeout=2,
-                      read_timeout=2, max_seconds_per_url=10, progress=False)
+                      read_timeout=2, max_seconds_per_url=10)
     summary = run_fetch(sources, tmp_path / "raw", allow_private=True, config=cfg)
     return summary, read_catalogue(sources)
 
