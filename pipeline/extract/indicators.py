@@ -34,12 +34,12 @@ SENTENCE_ENDS = "。！？!?\n"
 CLAUSE_ENDS = SENTENCE_ENDS + "，,；;：:"
 LOOKBACK = 400  # characters searched back for the sentence start; sentences in these reports are shorter
 WILDCARD = r"[^，,；;。！？!?：:、\n\d]{0,12}"
-CHANGE_WORDS = ("同比", "环比", "较上年", "较去年", "比上年", "比去年", "增长", "下降", "上升", "降低", "提高",
-                "减少", "增加", "增幅", "降幅")
 FORWARD_PREPOSITION = re.compile(r"\s*[并还又共均已再]{0,2}(?:对于|针对|对|将|把)")
 NEGATION_REACH = 3  # characters before a phrasing searched for exclude words (不受理, 减免罚款)
 MAPPED_KINDS = {"count", "rate", "amount"}
 TOTAL_MARKERS = ("共", "累计", "合计", "总", "全年")
+YEAR_RE = re.compile(r"((?:19|20)\d\d)\s*年")
+BOOK_TITLE_RE = re.compile(r"《[^《》]*》")
 
 
 class TaxonomyError(ValueError):
@@ -66,7 +66,41 @@ class Indicator:
     exclude: tuple[str, ...] = ()
     context_requires: tuple[str, ...] = ()
     priority: int = 0
+    sum_of: tuple[str, ...] = ()
+    takes_from: str = ""
+    takes_when: tuple[str, ...] = ()
     patterns: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class MappingRules:
+    """Words of the taxonomy's [mapping] table that decide for whom and for when a number counts."""
+
+    change_words: tuple[str, ...] = ()
+    not_totals: tuple[str, ...] = ()
+    part_markers: tuple[str, ...] = ()
+    subset_markers: tuple[str, ...] = ()
+    whole_markers: tuple[str, ...] = ()
+    other_period: tuple[str, ...] = ()
+    other_nouns: tuple[str, ...] = ()
+    carry_over: tuple[str, ...] = ()
+
+
+def load_rules(path: Path | None = None) -> MappingRules:
+    """The [mapping] rules of the taxonomy file; raises TaxonomyError when a rule is not a list of words."""
+    data = _read_toml(path or TAXONOMY_PATH).get("mapping", {})
+    names = MappingRules.__dataclass_fields__
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise TaxonomyError(f"[mapping]: unknown rules {', '.join(unknown)}")
+    if not all(isinstance(v, list) and all(isinstance(w, str) for w in v) for v in data.values()):
+        raise TaxonomyError("[mapping]: every rule must be a list of words")
+    return MappingRules(**{k: tuple(v) for k, v in data.items()})
+
+
+@cache
+def _default_rules() -> MappingRules:
+    return load_rules()
 
 
 def load_taxonomy(path: Path | None = None) -> list[Indicator]:
@@ -113,6 +147,8 @@ def _indicator_from(entry: dict, topics: Mapping[str, tuple[str, ...]]) -> Indic
             phrasings=phrasings, topic=topic, topic_words=topics.get(topic, ()),
             units=tuple(entry.get("units", [entry["unit"]])), exclude=tuple(entry.get("exclude", [])),
             context_requires=tuple(entry.get("context_requires", [])), priority=int(entry.get("priority", 0)),
+            sum_of=tuple(entry.get("sum_of", [])), takes_from=entry.get("takes_from", ""),
+            takes_when=tuple(entry.get("takes_when", [])),
             patterns=tuple(phrasing_pattern(p) for p in phrasings))
     except KeyError as err:
         raise TaxonomyError(f"indicator {ident}: missing field {err}") from err
@@ -151,25 +187,95 @@ class Candidate:
     distance: int
     priority: int
     length: int
+    phrasing: str = ""  # the words of the text the phrasing matched
 
     def rank(self) -> tuple[int, int, int]:
         return (self.distance, -self.priority, -self.length)
 
 
+# How much a mapped number speaks for the whole: a figure for the whole jurisdiction (全市, 各级), a stated
+# total (共, 累计), a plain figure, or a part (其中, 市本级, 各县区, 涉企 ...). See resolve_parts.
+WHOLE, TOTAL, PLAIN, PART = 3, 2, 1, 0
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the sentence says about one mapped number: the indicator, the words that said so, whose it is."""
+
+    indicator_id: str
+    phrasing: str
+    standing: int  # WHOLE, TOTAL, PLAIN or PART
+
+
 def assign_indicators(facts: list[Fact], text: str, taxonomy: list[Indicator],
-                      topics: Mapping[str, Sequence[str]] | None = None) -> None:
-    """Set fact.indicator_id in place ("" when nothing says exactly what the number is).
+                      topics: Mapping[str, Sequence[str]] | None = None, year: int | None = None,
+                      rules: MappingRules | None = None) -> list[Check]:
+    """Set fact.indicator_id in place ("" when nothing says exactly what the number is); return the checks
+    that say why a mapped number was set aside for another fact of the report (a part, another quantity).
 
     `topics` defaults to the topics of the default taxonomy file (they include topics that have no
-    indicator but still end a carried topic)."""
+    indicator but still end a carried topic); `year` is the year reported on: a number the sentence gives
+    for another year is not this report's; `rules` default to the [mapping] table of the taxonomy file."""
+    rules = rules or _default_rules()
     all_topics = dict(topics) if topics is not None else dict(_default_topics())
     all_topics.update({i.topic: i.topic_words for i in taxonomy if i.topic})
     finder = _topic_finder(tuple((name, tuple(words)) for name, words in sorted(all_topics.items())))
     of_kind: dict[str, list[Indicator]] = {}
     for indicator in taxonomy:
         of_kind.setdefault(indicator.kind, []).append(indicator)
+    readings: list[tuple[Fact, Reading]] = []
     for fact in facts:  # only indicators of the fact's kind can fit it (see _candidate)
-        fact.indicator_id = indicator_for(fact, text, of_kind.get(fact.kind, []), finder)
+        reading = reading_for(fact, text, of_kind.get(fact.kind, []), finder, rules, year)
+        fact.indicator_id = reading.indicator_id if reading else ""
+        if reading:
+            readings.append((fact, reading))
+    _hand_over(readings, taxonomy)
+    return resolve_parts(readings)
+
+
+def _hand_over(readings: list[tuple[Fact, Reading]], taxonomy: list[Indicator]) -> None:
+    """A number read through an indicator's `takes_when` words (受理) moves to it when the report also
+    states the indicator it takes from (收到/新收 applications): then 受理 is the accepted share."""
+    for indicator in taxonomy:
+        source, words = indicator.takes_from, indicator.takes_when
+        if not source or not words:
+            continue
+        mine = [(f, r) for f, r in readings if r.indicator_id == source]
+        stated = [f for f, r in mine if not any(w in r.phrasing for w in words)]
+        if not stated:
+            continue
+        for fact, reading in mine:
+            if any(w in reading.phrasing for w in words):
+                fact.indicator_id = indicator.id
+
+
+def resolve_parts(readings: list[tuple[Fact, Reading]]) -> list[Check]:
+    """Among the numbers of one indicator, keep those that speak for the most: a figure for the whole
+    jurisdiction over a stated total over a plain figure over a part. A number below the best standing whose
+    value differs from every kept one is a part or another quantity: its indicator is cleared, with a check."""
+    checks: list[Check] = []
+    groups: dict[str, list[tuple[Fact, Reading]]] = defaultdict(list)
+    for fact, reading in readings:
+        if fact.indicator_id:
+            groups[fact.indicator_id].append((fact, reading))
+    for indicator_id, group in groups.items():
+        best = max(r.standing for _, r in group)
+        kept = [f for f, r in group if r.standing == best]
+        values = {round(f.value_normalized, 6) for f in kept}
+        if best == PLAIN:  # plain figures stay side by side; only parts give way to them
+            values = set()
+        for fact, reading in group:
+            if reading.standing < best and round(fact.value_normalized, 6) not in values:
+                fact.indicator_id = ""
+                checks.append(Check("part_set_aside", "info",
+                                    f"{indicator_id}: {fact.value_normalized:g} ({fact.quote}) is "
+                                    f"{_STANDING_NAMES[reading.standing]}; the report states "
+                                    f"{_STANDING_NAMES[best]} {kept[0].value_normalized:g}", fact.fact_id))
+    return checks
+
+
+_STANDING_NAMES = {WHOLE: "the whole jurisdiction's figure", TOTAL: "a stated total", PLAIN: "a plain figure",
+                   PART: "a part (其中, a sub-unit or subtype)"}
 
 
 @cache
@@ -187,22 +293,87 @@ def _topic_finder(topics: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[re.P
 
 def indicator_for(fact: Fact, text: str, taxonomy: list[Indicator],
                   finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
-    """The indicator id the fact's phrase says exactly, or ""."""
+    """The indicator id the fact's phrase says exactly, or "" (without the report-level rules)."""
+    reading = reading_for(fact, text, taxonomy, finder, _default_rules(), None)
+    return reading.indicator_id if reading else ""
+
+
+def reading_for(fact: Fact, text: str, taxonomy: list[Indicator], finder: tuple[re.Pattern[str], dict[str, str]],
+                rules: MappingRules, year: int | None) -> Reading | None:
+    """How the fact's sentence reads it: the indicator it states exactly and how much it speaks for, or None."""
     if fact.is_target or fact.kind not in MAPPED_KINDS:
-        return ""
+        return None
     context = fact_context(fact, text, finder)
+    clause = context.text[context.clause_start:]
     if len({m.topic for m in context.mentions if m.start >= context.tail_start}) > 1:
-        return ""  # 人大代表建议和政协提案共120件: a sum of two things
+        return None  # 人大代表建议和政协提案共120件: a sum of two things
+    if any(w in clause for w in rules.not_totals) or _names_other_period(context, rules, year):
+        return None  # 日均受理量, 案件平均罚款金额; （2023年为867件）, 2018年以来
+    if _other_noun_after(fact, text, rules):
+        return None  # 重大行政决策事项共涉及5个方面: the number counts 方面, not decisions
     if FORWARD_PREPOSITION.match(context.text, context.clause_start):
-        return ""  # 对99份规范性文件进行清理: the verb comes after the number
+        context = _forward_context(fact, text, context, finder)  # 对99份规范性文件进行清理
+        if context is None:
+            return None
     present = {m.topic for m in context.mentions}  # an indicator's topic must be among them (_fits_topic)
-    candidates = [c for i in taxonomy if (not i.topic or i.topic in present) and (c := _candidate(fact, i, context))]
+    candidates = [c for i in taxonomy if (not i.topic or i.topic in present)
+                  and (c := _candidate(fact, i, context, rules))]
     if not candidates:
-        return ""
+        return None
     candidates.sort(key=Candidate.rank)
     best = candidates[0]
-    tied = [c for c in candidates if c.rank() == best.rank() and c.indicator_id != best.indicator_id]
-    return "" if tied else best.indicator_id
+    if any(c.rank() == best.rank() and c.indicator_id != best.indicator_id for c in candidates):
+        return None
+    return Reading(best.indicator_id, best.phrasing, _standing(context, rules))
+
+
+def _names_other_period(context: FactContext, rules: MappingRules, year: int | None) -> bool:
+    """The sentence gives the number for another year than the one reported on (the last year named
+    before the number decides), or for several years (2018年以来, 近三年, 年均)."""
+    clause = context.text[context.clause_start:]
+    if any(w in clause for w in rules.other_period):
+        return True
+    if year is None:
+        return False
+    named = YEAR_RE.findall(BOOK_TITLE_RE.sub("", context.text))
+    return bool(named) and int(named[-1]) != year
+
+
+def _other_noun_after(fact: Fact, text: str, rules: MappingRules) -> bool:
+    """The noun right after the number's unit says it counts something else (5个方面, 3个领域)."""
+    if fact.char_end is None or not 0 < fact.char_end <= len(text):
+        return False
+    after = text[fact.char_end:fact.char_end + 4]
+    return any(after.startswith(w) for w in rules.other_nouns)
+
+
+def _forward_context(fact: Fact, text: str, context: FactContext,
+                     finder: tuple[re.Pattern[str], dict[str, str]]) -> FactContext | None:
+    """For 对99份规范性文件进行清理 (the verb after the number): the clause read as 对规范性文件进行清理, the
+    number placed at its end; None when the offsets are missing."""
+    if fact.char_start is None or fact.char_end is None:
+        return None
+    stop = re.search(rf"[{re.escape(CLAUSE_ENDS)}、\d]", text[fact.char_end:fact.char_end + 30])
+    rest = text[fact.char_end:fact.char_end + stop.start()] if stop else ""
+    before = context.text[:len(context.text) - len(_noun_after(text, fact.char_end, finder))]
+    joined = before + rest
+    pattern, topic_of = finder
+    mentions = tuple(Mention(m.start(), m.end(), topic_of[m.group()]) for m in pattern.finditer(joined))
+    return FactContext(joined, context.clause_start, context.tail_start, mentions)
+
+
+def _standing(context: FactContext, rules: MappingRules) -> int:
+    """WHOLE, TOTAL, PLAIN or PART from the words of the sentence before the number: the scope word nearest
+    the number decides (全市各级 … 其中市本级 is a part; 各县区 … 全市共 is the whole)."""
+    text = context.text
+    whole = max((text.rfind(w) for w in rules.whole_markers), default=-1)
+    part = max((text.rfind(w) for w in rules.part_markers + rules.subset_markers), default=-1)
+    if part > whole:
+        return PART
+    if whole >= 0:
+        return WHOLE
+    clause = text[context.clause_start:]
+    return TOTAL if any(m in clause for m in TOTAL_MARKERS) else PLAIN
 
 
 def fact_context(fact: Fact, text: str, finder: tuple[re.Pattern[str], dict[str, str]]) -> FactContext:
@@ -237,7 +408,7 @@ def _tail_start(before: str, clause_start: int) -> int:
     return clause_start + (digits[-1] if digits else 0)
 
 
-def _candidate(fact: Fact, indicator: Indicator, context: FactContext) -> Candidate | None:
+def _candidate(fact: Fact, indicator: Indicator, context: FactContext, rules: MappingRules) -> Candidate | None:
     """How well the indicator fits the fact, or None when it does not."""
     if fact.kind != indicator.kind or not _unit_fits(fact, indicator):
         return None
@@ -252,9 +423,10 @@ def _candidate(fact: Fact, indicator: Indicator, context: FactContext) -> Candid
         if match.start() < context.tail_start and "、" not in text[context.tail_start:]:
             continue  # a verb before an earlier number carries over only along a 、-list
         zone = text[max(clause_start, min(match.start(), context.tail_start) - NEGATION_REACH):]
-        if any(w in zone for w in indicator.exclude) or any(w in text[match.start():] for w in CHANGE_WORDS):
+        if any(w in zone for w in indicator.exclude) or any(w in text[match.start():] for w in rules.change_words):
             continue
-        found = Candidate(indicator.id, len(text) - match.end(), indicator.priority, match.end() - match.start())
+        found = Candidate(indicator.id, len(text) - match.end(), indicator.priority, match.end() - match.start(),
+                          match.group())
         if best is None or found.rank() < best.rank():
             best = found
     return best
