@@ -73,7 +73,8 @@ BEYOND_GOLD = {
     "guangming-2021": {"行政机关负责人出庭应诉案件19宗": "admin_litigation_head_appearance_count"},
     "longhua-2019": {"等区规范性文件28件": "normative_documents_legality_reviewed",
                      "受理91宗": "admin_reconsideration_accepted",
-                     "我区副职以上行政机关负责人出庭46宗": "admin_litigation_head_appearance_count"},
+                     "我区副职以上行政机关负责人出庭46宗": "admin_litigation_head_appearance_count",
+                     "等10项重大行政决策": "major_decisions_made"},  # the noun after the number (issue 11)
 }
 
 

@@ -40,6 +40,7 @@ MAPPED_KINDS = {"count", "rate", "amount"}
 TOTAL_MARKERS = ("共", "累计", "合计", "总", "全年")
 YEAR_RE = re.compile(r"((?:19|20)\d\d)\s*年")
 BOOK_TITLE_RE = re.compile(r"《[^《》]*》")
+CLOSED_BRACKETS_RE = re.compile(r"[（(][^（()）]*[)）]")
 
 
 class TaxonomyError(ValueError):
@@ -366,13 +367,15 @@ def _standing(context: FactContext, rules: MappingRules) -> int:
     """WHOLE, TOTAL, PLAIN or PART from the words of the sentence before the number: the scope word nearest
     the number decides (全市各级 … 其中市本级 is a part; 各县区 … 全市共 is the whole)."""
     text = context.text
+    text = text[max(text.rfind("；"), text.rfind(";")) + 1:]  # a ；-part of the sentence has its own subject
+    text = CLOSED_BRACKETS_RE.sub("", text)  # (主办34件、协办3件) qualifies the number before it, not this one
     whole = max((text.rfind(w) for w in rules.whole_markers), default=-1)
     part = max((text.rfind(w) for w in rules.part_markers + rules.subset_markers), default=-1)
     if part > whole:
         return PART
     if whole >= 0:
         return WHOLE
-    clause = text[context.clause_start:]
+    clause = context.text[context.clause_start:]
     return TOTAL if any(m in clause for m in TOTAL_MARKERS) else PLAIN
 
 
@@ -391,21 +394,30 @@ def fact_context(fact: Fact, text: str, finder: tuple[re.Pattern[str], dict[str,
         clause_start -= sentence_start
     pattern, topic_of = finder
     mentions = tuple(Mention(m.start(), m.end(), topic_of[m.group()]) for m in pattern.finditer(before))
-    return FactContext(before, clause_start, _tail_start(before, clause_start), mentions)
+    return FactContext(before, clause_start, _tail_start(before, clause_start, mentions), mentions)
 
 
 def _noun_after(text: str, end: int, finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
     """For "办理38宗以区政府为被告的行政诉讼案件": the rest of the clause when it ends with a topic noun."""
-    stop = re.search(rf"[{re.escape(CLAUSE_ENDS)}、\d]", text[end:end + 30])
+    stop = re.search(rf"[{re.escape(CLAUSE_ENDS)}、\d（()）和与及]", text[end:end + 30])
     after = text[end:end + stop.start()] if stop else ""
     noun = re.search(rf"(?:{finder[0].pattern})\w{{0,2}}$", after) if after else None
     return after if noun else ""
 
 
-def _tail_start(before: str, clause_start: int) -> int:
-    """Where the clause's text after its last number begins (the whole clause when it has no number)."""
-    digits = [m.end() for m in re.finditer(r"\d", before[clause_start:])]
+def _tail_start(before: str, clause_start: int, mentions: tuple[Mention, ...] = ()) -> int:
+    """Where the clause's text after its last number begins (the whole clause when it has no number).
+    Years (2022年) and digits inside topic words (12345热线) name, they are not numbers of the clause."""
+    blanked = list(YEAR_RE.sub(_year_blank, before))
+    for mention in mentions:
+        blanked[mention.start:mention.end] = " " * (mention.end - mention.start)
+    digits = [m.end() for m in re.finditer(r"\d", "".join(blanked)[clause_start:])]
     return clause_start + (digits[-1] if digits else 0)
+
+
+def _year_blank(match: re.Match[str]) -> str:
+    """A year (2022年) blanked out to its length: years name when, they are not the clause's numbers."""
+    return " " * len(match.group())
 
 
 def _candidate(fact: Fact, indicator: Indicator, context: FactContext, rules: MappingRules) -> Candidate | None:
