@@ -85,6 +85,8 @@ class MappingRules:
     other_period: tuple[str, ...] = ()
     other_nouns: tuple[str, ...] = ()
     carry_over: tuple[str, ...] = ()
+    forward_verbs: tuple[str, ...] = ()
+    proposed_words: tuple[str, ...] = ()
 
 
 def load_rules(path: Path | None = None) -> MappingRules:
@@ -313,7 +315,7 @@ def reading_for(fact: Fact, text: str, taxonomy: list[Indicator], finder: tuple[
     if _other_noun_after(fact, text, rules):
         return None  # 重大行政决策事项共涉及5个方面: the number counts 方面, not decisions
     if FORWARD_PREPOSITION.match(context.text, context.clause_start):
-        context = _forward_context(fact, text, context, finder)  # 对99份规范性文件进行清理
+        context = _forward_context(fact, text, context, finder, rules)  # 对99份规范性文件进行清理
         if context is None:
             return None
     present = {m.topic for m in context.mentions}  # an indicator's topic must be among them (_fits_topic)
@@ -348,19 +350,23 @@ def _other_noun_after(fact: Fact, text: str, rules: MappingRules) -> bool:
     return any(after.startswith(w) for w in rules.other_nouns)
 
 
-def _forward_context(fact: Fact, text: str, context: FactContext,
-                     finder: tuple[re.Pattern[str], dict[str, str]]) -> FactContext | None:
-    """For 对99份规范性文件进行清理 (the verb after the number): the clause read as 对规范性文件进行清理, the
-    number placed at its end; None when the offsets are missing."""
+def _forward_context(fact: Fact, text: str, context: FactContext, finder: tuple[re.Pattern[str], dict[str, str]],
+                     rules: MappingRules) -> FactContext | None:
+    """For 对99份规范性文件进行清理 (the verb after the number): the clause read on past the number to its end,
+    the phrasing looked for after the number only (印发的 before it describes the object, it is not the verb);
+    None when the offsets are missing."""
     if fact.char_start is None or fact.char_end is None:
         return None
-    stop = re.search(rf"[{re.escape(CLAUSE_ENDS)}、\d]", text[fact.char_end:fact.char_end + 30])
+    stop = re.search(rf"[{re.escape(CLAUSE_ENDS)}]", text[fact.char_end:fact.char_end + 40])
     rest = text[fact.char_end:fact.char_end + stop.start()] if stop else ""
     before = context.text[:len(context.text) - len(_noun_after(text, fact.char_end, finder))]
+    if not any(w in rest for w in rules.forward_verbs) or any(w in before[context.clause_start:]
+                                                                for w in rules.proposed_words):
+        return None  # 对需修订的15个文件启动修订工作: neither done (进行, 予以) nor certain
     joined = before + rest
     pattern, topic_of = finder
     mentions = tuple(Mention(m.start(), m.end(), topic_of[m.group()]) for m in pattern.finditer(joined))
-    return FactContext(joined, context.clause_start, context.tail_start, mentions)
+    return FactContext(joined, len(before), len(before), mentions)
 
 
 def _standing(context: FactContext, rules: MappingRules) -> int:
@@ -472,12 +478,15 @@ def _fits_topic(indicator: Indicator, match_start: int, context: FactContext) ->
 
 # ---------------------------------------------------------------- indicator rows
 
-def indicator_rows(report: Report, facts: list[Fact], taxonomy: list[Indicator]) -> tuple[list[dict], list[Check]]:
+def indicator_rows(report: Report, facts: list[Fact], taxonomy: list[Indicator],
+                   text: str = "") -> tuple[list[dict], list[Check]]:
     """One row per indicator of the report, and the checks found on the way.
 
     Rule when several facts map to one indicator: a fact whose phrase marks a total (共, 累计, 合计, 总, 全年)
-    wins; otherwise the first in reading order. The others are named in an info check. Values outside the
-    indicator's valid range get a warning check and no row."""
+    wins; otherwise the first in reading order. The others are named in an info check. When the definition
+    names parts (`sum_of`: 废止 and 宣布失效) that the report states apart and without a total, the row is
+    their sum, with a check. Values outside the indicator's valid range get a warning check and no row.
+    `text` (the report text) gives each row the scope its sentence states (全区, 本级, 含上年结转)."""
     by_id = {i.id: i for i in taxonomy}
     grouped: dict[str, list[Fact]] = defaultdict(list)
     checks: list[Check] = []
@@ -497,16 +506,70 @@ def indicator_rows(report: Report, facts: list[Fact], taxonomy: list[Indicator])
     rows = []
     for indicator_id, group in grouped.items():
         chosen = chosen_fact(group)
+        value, parts = chosen.value_normalized, summed_parts(group, by_id[indicator_id])
+        if parts:
+            value = sum(f.value_normalized for f in parts)
+            named = " + ".join(f"{f.fact_id} ({f.value_normalized:g})" for f in parts)
+            checks.append(Check("sum_of_parts", "info",
+                                f"{indicator_id}: no total stated; the row is the sum of its parts {named}",
+                                parts[0].fact_id))
+            chosen = parts[0]
         rows.append({"report_id": report.report_id, "division_code": report.division_code, "year": report.year,
-                     "indicator_id": indicator_id, "value": chosen.value_normalized,
-                     "unit": by_id[indicator_id].unit, "fact_id": chosen.fact_id})
-        others = [f for f in group if f is not chosen]
+                     "indicator_id": indicator_id, "value": value, "unit": by_id[indicator_id].unit,
+                     "qualifier": _row_qualifier(parts or [chosen]), "scope": scope_of(chosen, text),
+                     "fact_id": chosen.fact_id})
+        others = [f for f in group if f is not chosen and f not in parts]
         if others:
             named = ", ".join(f"{f.fact_id} ({f.value_normalized:g})" for f in others)
             checks.append(Check("several_facts_for_indicator", "info",
-                                f"{indicator_id}: took {chosen.fact_id} ({chosen.value_normalized:g}); "
-                                f"also stated: {named}", chosen.fact_id))
+                                f"{indicator_id}: took {chosen.fact_id} ({chosen.value_normalized:g}), "
+                                f"{_why_chosen(chosen)}; also stated: {named}", chosen.fact_id))
     return rows, checks
+
+
+def _why_chosen(fact: Fact) -> str:
+    if any(m in fact.quote for m in TOTAL_MARKERS):
+        return "a stated total"
+    return "the first stated (the others were not marked as parts)"
+
+
+def _row_qualifier(facts: list[Fact]) -> str:
+    """The qualifier of a row: its fact's (余, 约, 以上 ... as the facts' enum); a sum is a lower bound as soon
+    as one part is."""
+    qualifiers = {f.qualifier for f in facts} - {""}
+    if len(facts) == 1 or not qualifiers:
+        return facts[0].qualifier
+    return qualifiers.pop() if len(qualifiers) == 1 else "about"
+
+
+def summed_parts(group: list[Fact], indicator: Indicator) -> list[Fact]:
+    """The first fact of each part the definition names (废止, 宣布失效), when the report states every part
+    apart and no fact names them together or as a total; else []."""
+    if len(indicator.sum_of) < 2:
+        return []
+    named = [[w for w in indicator.sum_of if w in f.quote] for f in group]
+    if any(len(words) > 1 for words in named) or any(m in f.quote for f in group for m in TOTAL_MARKERS):
+        return []
+    first = {}
+    for fact, words in zip(group, named, strict=True):
+        if words:
+            first.setdefault(words[0], fact)
+    return [first[w] for w in indicator.sum_of] if len(first) == len(indicator.sum_of) else []
+
+
+def scope_of(fact: Fact, text: str, rules: MappingRules | None = None) -> str:
+    """The scope the fact's sentence states: 含上年结转 when the carry-over is included, else the nearest
+    whole-jurisdiction word (全区, 全县 ...) or 本级 before the number; "" when none is stated."""
+    rules = rules or _default_rules()
+    if not text or fact.char_start is None or not 0 <= fact.char_start < len(text):
+        return ""
+    start = max(max(text.rfind(c, 0, fact.char_start) for c in SENTENCE_ENDS) + 1, fact.char_start - LOOKBACK)
+    before = text[max(start, 0):fact.char_start]
+    after = text[fact.char_end or fact.char_start:(fact.char_end or fact.char_start) + 12]
+    if re.search("含(?:{})".format("|".join(map(re.escape, rules.carry_over))), after + before[-12:]):
+        return "含上年结转"
+    found = [(before.rfind(w), w) for w in (*rules.whole_markers, "本级") if w in before]
+    return max(found)[1] if found else ""
 
 
 def _reading_order(fact: Fact) -> tuple[bool, int]:
