@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pipeline.extract.checks import consistency_checks
 from pipeline.extract.facts import extract_facts
 from pipeline.extract.indicators import Indicator, assign_indicators, indicator_rows, load_taxonomy
-from pipeline.extract.tables import table_facts
+from pipeline.extract.tables import table_facts, text_table_facts
 from pipeline.fetch.archive import Archive
 from pipeline.model import Capture, Check, Page
 from pipeline.parse.adapters import PageError, read_page
@@ -88,7 +88,8 @@ def read_report(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: 
     facts = extract_facts(page.text)
     for fact in facts:
         fact.section_id = section_for(sections, fact.char_start)
-    for fact in table_facts(page.tables):  # after the text's facts; no offsets, so section "0" (facts schema)
+    tables = table_facts(page.tables) if page.tables else text_table_facts(page.text)  # tables kept as text
+    for fact in tables:  # after the text's facts; no offsets, so section "0" (facts schema)
         fact.section_id = TABLE_SECTION
         facts.append(fact)
     for n, fact in enumerate(facts, start=1):
