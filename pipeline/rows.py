@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.extract.checks import consistency_checks
-from pipeline.extract.facts import extract_facts
+from pipeline.extract.facts import extract_facts, zero_facts
 from pipeline.extract.indicators import Indicator, assign_indicators, indicator_rows, load_taxonomy
 from pipeline.extract.tables import table_facts, text_table_facts
 from pipeline.fetch.archive import Archive
@@ -85,7 +85,7 @@ def read_report(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: 
     checks = page.checks + checks
     report.report_id, report.n_chars = report_id, len(page.text)
     sections = split_sections(page.text)
-    facts = extract_facts(page.text)
+    facts = sorted(extract_facts(page.text) + zero_facts(page.text), key=lambda f: f.char_start)  # 零败诉 = 0
     for fact in facts:
         fact.section_id = section_for(sections, fact.char_start)
     tables = table_facts(page.tables) if page.tables else text_table_facts(page.text)  # tables kept as text

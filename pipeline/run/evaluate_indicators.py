@@ -1,7 +1,8 @@
 """Score the fact -> indicator mapping against tests/realindicators: precision and recall on core pairs.
 
 Run as `python -m pipeline.run.evaluate_indicators [--dir tests/realindicators]`. Each text goes through the
-real extraction (extract_facts and text_table_facts, then assign_indicators with the report's year); a prediction is a pair
+real extraction (extract_facts, zero_facts, text_table_facts, then assign_indicators with the report's year);
+a prediction is a pair
 (indicator_id, value) of a doc. The scoring rule is the set's README: a predicted pair equal to a core gold pair
 is a true positive, one equal to a borderline pair is neutral, any other is a false positive; core pairs not
 predicted are misses. Every miss and every wrong mapping is printed with its quote.
@@ -15,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.extract.facts import extract_facts
+from pipeline.extract.facts import extract_facts, zero_facts
 from pipeline.extract.indicators import assign_indicators, load_taxonomy
 from pipeline.extract.tables import text_table_facts
 from pipeline.model import Fact
@@ -72,7 +73,7 @@ def gold_pairs(rows: list[dict]) -> tuple[dict[Pair, str], set[Pair]]:
 
 def predicted_pairs(text: str, year: int | None) -> dict[Pair, Fact]:
     """(indicator_id, value) pairs the pipeline gives for one text, each with the first fact that gave it."""
-    facts = extract_facts(text) + text_table_facts(text)
+    facts = sorted(extract_facts(text) + zero_facts(text), key=lambda f: f.char_start) + text_table_facts(text)
     assign_indicators(facts, text, load_taxonomy(), year=year)
     found: dict[Pair, Fact] = {}
     for fact in facts:
