@@ -94,7 +94,7 @@ def read_report(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: 
         facts.append(fact)
     for n, fact in enumerate(facts, start=1):
         fact.fact_id = f"{report_id}-{n:04d}"
-    checks += assign_indicators(facts, page.text, taxonomy, year=report.year)
+    checks += assign_indicators(facts, page.text, taxonomy, year=report.year, level=report.level)
     checks += consistency_checks(report, facts, page.text)
     indicator_values, indicator_checks = indicator_rows(report, facts, taxonomy, page.text)
     report.n_facts = len(facts)

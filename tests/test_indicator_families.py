@@ -167,3 +167,13 @@ def test_the_evaluation_scores_core_pairs_and_lists_misses_and_wrong_mappings(tm
     assert "01 miss  admin_reconsideration_corrected = 7" in out
     assert "01 wrong admin_litigation_loss_rate = 3.5" in out
     assert "precision 0.500 recall 0.500 (true 1, wrong 1, missed 1, neutral 1" in out
+
+
+def test_a_wider_places_figure_is_not_the_reports(taxonomy):
+    text = "全省行政机关败诉率为11.3%，全市行政机关败诉率为7.2%。全国行政复议机关共收到申请30万件。"
+    facts = sorted(extract_facts(text), key=lambda f: f.char_start)
+    assign_indicators(facts, text, taxonomy, year=2023, level="city")
+    assert {(f.indicator_id, f.value_normalized) for f in facts if f.indicator_id} == {
+        ("admin_litigation_loss_rate", 7.2)}
+    assign_indicators(facts, text, taxonomy, year=2023, level="province")
+    assert ("admin_litigation_loss_rate", 11.3) in {(f.indicator_id, f.value_normalized) for f in facts}

@@ -87,18 +87,22 @@ class MappingRules:
     carry_over: tuple[str, ...] = ()
     forward_verbs: tuple[str, ...] = ()
     proposed_words: tuple[str, ...] = ()
+    other_places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # report level -> words
 
 
 def load_rules(path: Path | None = None) -> MappingRules:
     """The [mapping] rules of the taxonomy file; raises TaxonomyError when a rule is not a list of words."""
-    data = _read_toml(path or TAXONOMY_PATH).get("mapping", {})
+    data = dict(_read_toml(path or TAXONOMY_PATH).get("mapping", {}))
+    places = data.pop("other_places", {})
     names = MappingRules.__dataclass_fields__
     unknown = sorted(set(data) - set(names))
     if unknown:
         raise TaxonomyError(f"[mapping]: unknown rules {', '.join(unknown)}")
-    if not all(isinstance(v, list) and all(isinstance(w, str) for w in v) for v in data.values()):
+    lists = [*data.values(), *places.values()]
+    if not all(isinstance(v, list) and all(isinstance(w, str) for w in v) for v in lists):
         raise TaxonomyError("[mapping]: every rule must be a list of words")
-    return MappingRules(**{k: tuple(v) for k, v in data.items()})
+    return MappingRules(**{k: tuple(v) for k, v in data.items()},
+                        other_places={level: tuple(words) for level, words in places.items()})
 
 
 @cache
@@ -212,13 +216,15 @@ class Reading:
 
 def assign_indicators(facts: list[Fact], text: str, taxonomy: list[Indicator],
                       topics: Mapping[str, Sequence[str]] | None = None, year: int | None = None,
-                      rules: MappingRules | None = None) -> list[Check]:
+                      rules: MappingRules | None = None, level: str = "") -> list[Check]:
     """Set fact.indicator_id in place ("" when nothing says exactly what the number is); return the checks
     that say why a mapped number was set aside for another fact of the report (a part, another quantity).
 
     `topics` defaults to the topics of the default taxonomy file (they include topics that have no
     indicator but still end a carried topic); `year` is the year reported on: a number the sentence gives
-    for another year is not this report's; `rules` default to the [mapping] table of the taxonomy file."""
+    for another year is not this report's; `level` is the report's (city, county ...): a figure the sentence
+    gives for a wider place (全省 in a city's report) is another place's; `rules` default to the [mapping]
+    table of the taxonomy file."""
     rules = rules or _default_rules()
     all_topics = dict(topics) if topics is not None else dict(_default_topics())
     all_topics.update({i.topic: i.topic_words for i in taxonomy if i.topic})
@@ -228,7 +234,7 @@ def assign_indicators(facts: list[Fact], text: str, taxonomy: list[Indicator],
         of_kind.setdefault(indicator.kind, []).append(indicator)
     readings: list[tuple[Fact, Reading]] = []
     for fact in facts:  # only indicators of the fact's kind can fit it (see _candidate)
-        reading = reading_for(fact, text, of_kind.get(fact.kind, []), finder, rules, year)
+        reading = reading_for(fact, text, of_kind.get(fact.kind, []), finder, rules, year, level)
         fact.indicator_id = reading.indicator_id if reading else ""
         if reading:
             readings.append((fact, reading))
@@ -297,12 +303,12 @@ def _topic_finder(topics: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[re.P
 def indicator_for(fact: Fact, text: str, taxonomy: list[Indicator],
                   finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
     """The indicator id the fact's phrase says exactly, or "" (without the report-level rules)."""
-    reading = reading_for(fact, text, taxonomy, finder, _default_rules(), None)
+    reading = reading_for(fact, text, taxonomy, finder, _default_rules(), None, "")
     return reading.indicator_id if reading else ""
 
 
 def reading_for(fact: Fact, text: str, taxonomy: list[Indicator], finder: tuple[re.Pattern[str], dict[str, str]],
-                rules: MappingRules, year: int | None) -> Reading | None:
+                rules: MappingRules, year: int | None, level: str) -> Reading | None:
     """How the fact's sentence reads it: the indicator it states exactly and how much it speaks for, or None."""
     if fact.is_target or fact.kind not in MAPPED_KINDS:
         return None
@@ -327,7 +333,8 @@ def reading_for(fact: Fact, text: str, taxonomy: list[Indicator], finder: tuple[
     best = candidates[0]
     if any(c.rank() == best.rank() and c.indicator_id != best.indicator_id for c in candidates):
         return None
-    return Reading(best.indicator_id, best.phrasing, _standing(context, rules))
+    standing = _standing(context, rules, level)
+    return Reading(best.indicator_id, best.phrasing, standing) if standing is not None else None
 
 
 def _names_other_period(context: FactContext, rules: MappingRules, year: int | None) -> bool:
@@ -369,14 +376,18 @@ def _forward_context(fact: Fact, text: str, context: FactContext, finder: tuple[
     return FactContext(joined, len(before), len(before), mentions)
 
 
-def _standing(context: FactContext, rules: MappingRules) -> int:
+def _standing(context: FactContext, rules: MappingRules, level: str) -> int | None:
     """WHOLE, TOTAL, PLAIN or PART from the words of the sentence before the number: the scope word nearest
-    the number decides (全市各级 … 其中市本级 is a part; 各县区 … 全市共 is the whole)."""
+    the number decides (全市各级 … 其中市本级 is a part; 各县区 … 全市共 is the whole); None when that word
+    names a wider place than the report's (全省平均 in a county's report: another place's figure)."""
     text = context.text
     text = text[max(text.rfind("；"), text.rfind(";")) + 1:]  # a ；-part of the sentence has its own subject
     text = CLOSED_BRACKETS_RE.sub("", text)  # (主办34件、协办3件) qualifies the number before it, not this one
     whole = max((text.rfind(w) for w in rules.whole_markers), default=-1)
     part = max((text.rfind(w) for w in rules.part_markers + rules.subset_markers), default=-1)
+    other = max((text.rfind(w) for w in rules.other_places.get(level, ())), default=-1)
+    if other > max(part, whole) or (other >= 0 and other == whole):
+        return None
     if part > whole:
         return PART
     if whole >= 0:

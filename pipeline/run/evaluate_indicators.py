@@ -1,7 +1,7 @@
 """Score the fact -> indicator mapping against tests/realindicators: precision and recall on core pairs.
 
 Run as `python -m pipeline.run.evaluate_indicators [--dir tests/realindicators]`. Each text goes through the
-real extraction (extract_facts, zero_facts, text_table_facts, then assign_indicators with the report's year);
+real extraction (extract_facts, zero_facts, text_table_facts, then assign_indicators with the report's year and level);
 a prediction is a pair
 (indicator_id, value) of a doc. The scoring rule is the set's README: a predicted pair equal to a core gold pair
 is a true positive, one equal to a borderline pair is neutral, any other is a false positive; core pairs not
@@ -71,10 +71,10 @@ def gold_pairs(rows: list[dict]) -> tuple[dict[Pair, str], set[Pair]]:
     return core, borderline
 
 
-def predicted_pairs(text: str, year: int | None) -> dict[Pair, Fact]:
+def predicted_pairs(text: str, year: int | None, level: str = "") -> dict[Pair, Fact]:
     """(indicator_id, value) pairs the pipeline gives for one text, each with the first fact that gave it."""
     facts = sorted(extract_facts(text) + zero_facts(text), key=lambda f: f.char_start) + text_table_facts(text)
-    assign_indicators(facts, text, load_taxonomy(), year=year)
+    assign_indicators(facts, text, load_taxonomy(), year=year, level=level)
     found: dict[Pair, Fact] = {}
     for fact in facts:
         if fact.indicator_id and not fact.is_target:
@@ -90,7 +90,7 @@ def evaluate(directory: Path) -> list[DocScore]:
     for doc in docs:
         text = (directory / "texts" / f"{doc['doc']}.txt").read_text(encoding="utf-8")
         core, borderline = gold_pairs([g for g in gold if g["doc"] == doc["doc"]])
-        scores.append(DocScore(doc["doc"], core, borderline, predicted_pairs(text, doc.get("year"))))
+        scores.append(DocScore(doc["doc"], core, borderline, predicted_pairs(text, doc.get("year"), doc.get("level", ""))))
     return scores
 
 
