@@ -300,13 +300,6 @@ def _topic_finder(topics: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[re.P
     return re.compile("|".join(re.escape(w) for w in words) or r"(?!)"), topic_of
 
 
-def indicator_for(fact: Fact, text: str, taxonomy: list[Indicator],
-                  finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
-    """The indicator id the fact's phrase says exactly, or "" (without the report-level rules)."""
-    reading = reading_for(fact, text, taxonomy, finder, _default_rules(), None, "")
-    return reading.indicator_id if reading else ""
-
-
 def reading_for(fact: Fact, text: str, taxonomy: list[Indicator], finder: tuple[re.Pattern[str], dict[str, str]],
                 rules: MappingRules, year: int | None, level: str) -> Reading | None:
     """How the fact's sentence reads it: the indicator it states exactly and how much it speaks for, or None."""

@@ -90,7 +90,8 @@ def evaluate(directory: Path) -> list[DocScore]:
     for doc in docs:
         text = (directory / "texts" / f"{doc['doc']}.txt").read_text(encoding="utf-8")
         core, borderline = gold_pairs([g for g in gold if g["doc"] == doc["doc"]])
-        scores.append(DocScore(doc["doc"], core, borderline, predicted_pairs(text, doc.get("year"), doc.get("level", ""))))
+        predicted = predicted_pairs(text, doc.get("year"), doc.get("level", ""))
+        scores.append(DocScore(doc["doc"], core, borderline, predicted))
     return scores
 
 
