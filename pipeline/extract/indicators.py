@@ -40,6 +40,7 @@ MAPPED_KINDS = {"count", "rate", "amount"}
 TOTAL_MARKERS = ("共", "累计", "合计", "总", "全年")
 YEAR_RE = re.compile(r"((?:19|20)\d\d)\s*年")
 BOOK_TITLE_RE = re.compile(r"《[^《》]*》")
+LEADING_WORDS_RE = re.compile(r"^(?:今年|全年|年内|本年度|共|共有|另有|有|其中)?$")
 CLOSED_BRACKETS_RE = re.compile(r"[（(][^（()）]*[)）]")
 
 
@@ -66,6 +67,7 @@ class Indicator:
     units: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     context_requires: tuple[str, ...] = ()
+    context_excludes: tuple[str, ...] = ()
     priority: int = 0
     sum_of: tuple[str, ...] = ()
     takes_from: str = ""
@@ -154,6 +156,7 @@ def _indicator_from(entry: dict, topics: Mapping[str, tuple[str, ...]]) -> Indic
             phrasings=phrasings, topic=topic, topic_words=topics.get(topic, ()),
             units=tuple(entry.get("units", [entry["unit"]])), exclude=tuple(entry.get("exclude", [])),
             context_requires=tuple(entry.get("context_requires", [])), priority=int(entry.get("priority", 0)),
+            context_excludes=tuple(entry.get("context_excludes", [])),
             sum_of=tuple(entry.get("sum_of", [])), takes_from=entry.get("takes_from", ""),
             takes_when=tuple(entry.get("takes_when", [])),
             patterns=tuple(phrasing_pattern(p) for p in phrasings))
@@ -313,7 +316,7 @@ def reading_for(fact: Fact, text: str, taxonomy: list[Indicator], finder: tuple[
         return None  # 日均受理量, 案件平均罚款金额; （2023年为867件）, 2018年以来
     if _other_noun_after(fact, text, rules):
         return None  # 重大行政决策事项共涉及5个方面: the number counts 方面, not decisions
-    if FORWARD_PREPOSITION.match(context.text, context.clause_start):
+    if FORWARD_PREPOSITION.match(context.text, context.clause_start) or _opens_clause(context):
         context = _forward_context(fact, text, context, finder, rules)  # 对99份规范性文件进行清理
         if context is None:
             return None
@@ -360,13 +363,20 @@ def _forward_context(fact: Fact, text: str, context: FactContext, finder: tuple[
     stop = re.search(rf"[{re.escape(CLAUSE_ENDS)}]", text[fact.char_end:fact.char_end + 40])
     rest = text[fact.char_end:fact.char_end + stop.start()] if stop else ""
     before = context.text[:len(context.text) - len(_noun_after(text, fact.char_end, finder))]
-    if not any(w in rest for w in rules.forward_verbs) or any(w in before[context.clause_start:]
-                                                                for w in rules.proposed_words):
-        return None  # 对需修订的15个文件启动修订工作: neither done (进行, 予以) nor certain
+    opening = _opens_clause(context)
+    if not (opening or any(w in rest for w in rules.forward_verbs)):
+        return None  # 对需修订的15个文件启动修订工作: not done (进行, 予以)
+    if any(w in (rest if opening else before[context.clause_start:]) for w in rules.proposed_words):
+        return None  # 对需修订的…, 3件文件拟废止: not certain
     joined = before + rest
     pattern, topic_of = finder
     mentions = tuple(Mention(m.start(), m.end(), topic_of[m.group()]) for m in pattern.finditer(joined))
     return FactContext(joined, len(before), len(before), mentions)
+
+
+def _opens_clause(context: FactContext) -> bool:
+    """The number opens its clause (3件政府规范性文件全部报送备案): what it counts and the verb come after it."""
+    return bool(LEADING_WORDS_RE.fullmatch(context.text[context.clause_start:].strip()))
 
 
 def _standing(context: FactContext, rules: MappingRules, level: str) -> int | None:
@@ -436,6 +446,8 @@ def _candidate(fact: Fact, indicator: Indicator, context: FactContext, rules: Ma
         return None
     text, clause_start = context.text, context.clause_start
     if indicator.context_requires and not any(w in text for w in indicator.context_requires):
+        return None
+    if any(w in text for w in indicator.context_excludes):
         return None
     best: Candidate | None = None
     for pattern in indicator.patterns:

@@ -241,30 +241,35 @@ def _fact(cell: _Cell, unit: tuple[str, str], subject: str, quote: str) -> Fact:
 TOTAL_HEADER = re.compile(r"^(?:总计|合计|总数|小计)$")
 COUNT_HEADER = re.compile(r"(?:件数|数量|次数|总数)(?:[（(].*)?$")
 TEXT_ROW_BREAK = "|"
+CAPTION = re.compile(r"^表\s*\d|(?:情况|统计|一览表|汇总表)(?:[(（].*[)）])?$")
 
 
 def text_table_facts(text: str) -> list[Fact]:
     """Facts of tables written as text (a page that kept a table as lines of cells split by |): a row of
     headers (信息内容 | 本年制发件数 | 本年废止件数), then rows of a label and numbers, each number read under
     the header of its position. Where the headers end in a total column (总计), only that cell of a row is
-    read: the others are its parts. A row whose cells do not line up with its headers is left out."""
+    read: the others are its parts. A row whose cells do not line up with its headers is left out. A total
+    row (总计 | 183489) also takes the table's caption (表1：受理行政复议案件情况), which names what it counts."""
     facts = []
-    for rows in _text_tables(text):
-        facts += _text_table_facts(rows)
+    for caption, rows in _text_tables(text):
+        facts += _text_table_facts(rows, caption)
     return facts
 
 
-def _text_tables(text: str) -> list[list[list[str]]]:
-    """Runs of lines holding | as rows of cells: one row per line, or, where each line holds one cell
-    (a cell per line, rows split by a bare |), one row per group."""
-    tables, run = [], []
+def _text_tables(text: str) -> list[tuple[str, list[list[str]]]]:
+    """Runs of lines holding | as (caption, rows of cells): one row per line, or, where each line holds one
+    cell (a cell per line, rows split by a bare |), one row per group. The caption is the line before the run
+    when it reads as one (表1：…, …情况, …统计), else ""."""
+    tables, run, previous = [], [], ""
     for line in [*text.split("\n"), ""]:
         if TEXT_ROW_BREAK in line:
             run.append(line.strip())
             continue
         if len(run) >= 2:
-            tables.append(_rows_of(run))
+            tables.append((previous if CAPTION.search(previous) else "", _rows_of(run)))
         run = []
+        if line.strip():
+            previous = line.strip()
     return tables
 
 
@@ -293,7 +298,7 @@ def _trimmed(row: list[str]) -> list[str]:
     return row[start:end]
 
 
-def _text_table_facts(rows: list[list[str]]) -> list[Fact]:
+def _text_table_facts(rows: list[list[str]], caption: str = "") -> list[Fact]:
     facts: list[Fact] = []
     headers: list[list[str]] = []
     after_data = False
@@ -304,13 +309,16 @@ def _text_table_facts(rows: list[list[str]]) -> list[Fact]:
             after_data = False
         elif headers and row and cells[0] is None and any(c is not None for c in cells[1:]):
             after_data = True
-            facts += _text_row_facts(row, cells, headers)
+            facts += _text_row_facts(row, cells, headers, caption)
     return facts
 
 
-def _text_row_facts(row: list[str], cells: list[_Cell | None], headers: list[list[str]]) -> list[Fact]:
+def _text_row_facts(row: list[str], cells: list[_Cell | None], headers: list[list[str]],
+                    caption: str = "") -> list[Fact]:
     """The facts of one data row under its header rows (see text_table_facts)."""
     label, quote = row[0], " | ".join(c for c in row if c)
+    if caption and TOTAL_HEADER.match(_clean(label)):
+        label = SEPARATOR.join([re.sub(r"[(（][^)）]*[)）]$", "", caption), label])  # 表1：…情况(按数量降序排列)
     if any(TOTAL_HEADER.match(_clean(h[-1])) for h in headers):
         last = max(i for i, c in enumerate(cells) if c is not None)
         pairs = [(last, _clean(next(h[-1] for h in headers if TOTAL_HEADER.match(_clean(h[-1])))))]
