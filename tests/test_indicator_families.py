@@ -177,3 +177,24 @@ def test_a_wider_places_figure_is_not_the_reports(taxonomy):
         ("admin_litigation_loss_rate", 7.2)}
     assign_indicators(facts, text, taxonomy, year=2023, level="province")
     assert ("admin_litigation_loss_rate", 11.3) in {(f.indicator_id, f.value_normalized) for f in facts}
+
+
+def test_court_intake_in_brackets_is_the_new_case_count(taxonomy):
+    text = ("全市法院共审理行政诉讼案件560件（新收案件480件，旧存案件80件），审结505件。"
+            "其中行政诉讼一审案件共400件（新收案件350件，旧存案件50件）。")
+    found = pairs(text, taxonomy)
+    assert {("admin_litigation_cases", 480), ("admin_litigation_concluded", 505)} <= found
+    assert not {p for p in found if p[1] in (80, 50, 350) and p[0] == "admin_litigation_cases"}
+
+
+def test_a_number_that_opens_its_clause_is_read_with_what_follows(taxonomy):
+    assert pairs("今年，5件区政府规范性文件全部按时报送备案。", taxonomy) == {("normative_documents_filed", 5)}
+    assert pairs("今年，5件区政府规范性文件拟修改。", taxonomy) == set()
+
+
+def test_a_total_row_takes_the_table_caption(taxonomy):
+    text = ("表2：各地受理行政复议案件情况\n"
+            "地区 | 数量 | 地区 | 数量 |\n"
+            "甲市 | 120 | 乙市 | 80 |\n"
+            "总计 | 200 | | |\n")
+    assert pairs(text, taxonomy) == {("admin_reconsideration_received", 200)}
