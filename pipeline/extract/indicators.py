@@ -4,15 +4,23 @@ The mapping errs on the side of silence: a wrong indicator is worse than none. A
 1. it is an achieved count, rate or amount (no target, no change) in one of the indicator's units;
 2. one of the indicator's phrasings occurs in the clause before the number (from the last ，；：。 on; a
    、-list shares its head, so "印发区政府规范性文件7件、部门规范性文件16件" gives both numbers the verb 印发);
-   "N件X" (number before the noun) is read as "X N件" when X names a topic and ends the clause;
+   "N件X" (number before the noun) is read as "X N件" when X names a topic and ends the clause; a clause that
+   starts with 对/针对/将/把 or with the number itself is read on past the number (对99份规范性文件进行清理);
 3. the topic agrees: the topics named from the phrasing's start up to the number are all the indicator's,
    or, when none is named there, the nearest topic named earlier in the same sentence is (the topic is carried
    within a sentence: "行政诉讼案件252宗，生效86宗，败诉3宗"), never across sentences;
-4. none of the indicator's exclude words and no change word (同比, 下降 ...) occurs in the clause, the clause
-   does not name two topics at once (人大代表建议和政协提案共120件), and it does not start with 对/针对/将/把
-   (the verb then comes after the number, out of sight).
+4. none of the indicator's exclude words and no change word occurs in the clause, the clause does not name two
+   topics at once (人大代表建议和政协提案共120件), and the [mapping] rules of the taxonomy let it through: no
+   average or per-capita word (日均, 平均, 万人), no other period (2018年以来, 近三年; the last year the sentence
+   names before the number must be the year reported on), no other noun after the unit (5个方面), and the scope
+   word nearest the number does not name a wider place than the report's (全省 in a city's report).
 Among the indicators that pass, the one whose phrasing ends closest to the number wins, then the higher
 priority, then the longer phrasing; a remaining tie between two ids means the fact stays unmapped.
+
+Then the report is read as a whole (assign_indicators): a 受理 count moves to the accepted indicator when the
+report also states applications received, and among the numbers of one indicator those that speak for the most
+stay (the whole jurisdiction's figure, then a stated total, then plain figures); parts (其中, 市本级, 各县区,
+涉企, 主办/协办 ...) and other quantities with another value give way, each with a check that says why.
 """
 
 from __future__ import annotations
