@@ -198,3 +198,8 @@ def test_a_total_row_takes_the_table_caption(taxonomy):
             "甲市 | 120 | 乙市 | 80 |\n"
             "总计 | 200 | | |\n")
     assert pairs(text, taxonomy) == {("admin_reconsideration_received", 200)}
+
+
+def test_an_aim_of_zero_is_no_zero(taxonomy):
+    assert pairs("力争实现行政诉讼零败诉。", taxonomy) == set()
+    assert [f.is_target for f in zero_facts("确保行政诉讼零败诉。全年实现零败诉。")] == [True, False]

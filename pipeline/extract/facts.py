@@ -608,8 +608,11 @@ def zero_facts(text: str) -> list[Fact]:
         if m.start() and text[m.start() - 1] in _ZERO_NOT_AFTER:
             continue
         clause_start = max(max(text.rfind(c, 0, m.start()) for c in "，。；,;！!\n") + 1, 0)
+        sentence_start = max(max(text.rfind(c, 0, m.start()) for c in "。；;！!？?\n") + 1, 0)
+        target = bool(SENTENCE_TARGET_RE.search(text, sentence_start, m.end()) or CLAUSE_TARGET_RE.search(
+            text, clause_start, m.end()))  # 力争零败诉 is an aim
         facts.append(Fact(
             quote=text[clause_start:m.end("noun")].strip(), subject=m["noun"], value=0.0, unit="件",
             value_normalized=0.0, unit_base="件", qualifier="", qualifier_raw="", kind="count", direction="",
-            is_target=False, char_start=m.start(), char_end=m.end()))
+            is_target=target, char_start=m.start(), char_end=m.end()))
     return facts
