@@ -203,3 +203,18 @@ def test_a_total_row_takes_the_table_caption(taxonomy):
 def test_an_aim_of_zero_is_no_zero(taxonomy):
     assert pairs("力争实现行政诉讼零败诉。", taxonomy) == set()
     assert [f.is_target for f in zero_facts("确保行政诉讼零败诉。全年实现零败诉。")] == [True, False]
+
+
+def test_respective_values_pair_with_their_items_by_place(taxonomy):
+    text = ("全年办理县人大代表建议、县政协委员提案分别为45件、63件。"
+            "共清理规范性文件120件，其中继续有效、修改、废止的分别为90件、18件、12件。")
+    assert pairs(text, taxonomy) >= {("npc_suggestions_handled", 45), ("cppcc_proposals_handled", 63),
+                                     ("normative_documents_revised", 18), ("normative_documents_abolished", 12)}
+    assert not {p for p in pairs(text, taxonomy) if p[1] == 90}
+    assert pairs("人大代表建议、政协提案分别为45件。", taxonomy) == set()  # two items, one number
+
+
+def test_regulations_and_disclosure_cases_are_not_the_general_counts(taxonomy):
+    text = ("共清理县政府规章16件。因政府信息公开申请行政复议2件、提起行政诉讼1件。"
+            "全年收到行政复议申请40件。")
+    assert pairs(text, taxonomy) == {("admin_reconsideration_received", 40)}

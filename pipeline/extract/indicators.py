@@ -49,7 +49,9 @@ TOTAL_MARKERS = ("共", "累计", "合计", "总", "全年")
 YEAR_RE = re.compile(r"((?:19|20)\d\d)\s*年")
 BOOK_TITLE_RE = re.compile(r"《[^《》]*》")
 LEADING_WORDS_RE = re.compile(r"^(?:今年|全年|年内|本年度|共|共有|另有|有|其中)?$")
-CLOSED_BRACKETS_RE = re.compile(r"[（(][^（()）]*[)）]")
+RESPECTIVE = "分别"
+LIST_NUMBER_RE = re.compile(r"\d+(?:[.,，]\d+)*")
+CLOSED_BRACKETS_RE = re.compile(r"[（(][^（()）]*\d[^（()）]*[)）]")
 
 
 class TaxonomyError(ValueError):
@@ -317,6 +319,10 @@ def reading_for(fact: Fact, text: str, taxonomy: list[Indicator], finder: tuple[
     if fact.is_target or fact.kind not in MAPPED_KINDS:
         return None
     context = fact_context(fact, text, finder)
+    if RESPECTIVE in context.text[context.clause_start:]:
+        context = _respective_context(fact, text, context, finder)  # 建议、提案分别为62件、87件
+        if context is None:
+            return None
     clause = context.text[context.clause_start:]
     if len({m.topic for m in context.mentions if m.start >= context.tail_start}) > 1:
         return None  # 人大代表建议和政协提案共120件: a sum of two things
@@ -339,6 +345,28 @@ def reading_for(fact: Fact, text: str, taxonomy: list[Indicator], finder: tuple[
         return None
     standing = _standing(context, rules, level)
     return Reading(best.indicator_id, best.phrasing, standing) if standing is not None else None
+
+
+def _respective_context(fact: Fact, text: str, context: FactContext,
+                        finder: tuple[re.Pattern[str], dict[str, str]]) -> FactContext | None:
+    """For 人大代表建议、政协委员提案分别为62件、87件 (or 继续有效、修改、废止的分别为186件、12件、19件): the item of
+    the list before 分别 that stands at the number's place, read as the number's clause; None when the items
+    and the numbers do not pair up one to one, or the offsets are missing."""
+    if fact.char_start is None or fact.char_end is None:
+        return None
+    clause = context.text[context.clause_start:]
+    at = clause.rfind(RESPECTIVE)
+    items = [item for item in re.split(r"[、和及与]", clause[:at]) if item.strip()]
+    place = len(LIST_NUMBER_RE.findall(clause[at:]))
+    stop = re.search(rf"[{re.escape(CLAUSE_ENDS)}]", text[fact.char_end:])
+    rest = text[fact.char_end:fact.char_end + stop.start()] if stop else text[fact.char_end:]
+    if len(items) < 2 or place + 1 + len(LIST_NUMBER_RE.findall(rest)) != len(items):
+        return None
+    prefix = context.text[:context.clause_start]
+    joined = prefix + items[place]
+    pattern, topic_of = finder
+    mentions = tuple(Mention(m.start(), m.end(), topic_of[m.group()]) for m in pattern.finditer(joined))
+    return FactContext(joined, len(prefix), len(prefix), mentions)
 
 
 def _names_other_period(context: FactContext, rules: MappingRules, year: int | None) -> bool:
