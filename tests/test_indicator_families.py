@@ -218,3 +218,17 @@ def test_regulations_and_disclosure_cases_are_not_the_general_counts(taxonomy):
     text = ("共清理县政府规章16件。因政府信息公开申请行政复议2件、提起行政诉讼1件。"
             "全年收到行政复议申请40件。")
     assert pairs(text, taxonomy) == {("admin_reconsideration_received", 40)}
+
+
+@pytest.mark.parametrize("text", [
+    "（二）行政复议工作情况\n新收案件 办结案件 直接纠错率\n156 149 9.4%\n",
+    "表3 行政复议案件办理情况\n| 新收案件 | 办结案件 | 直接纠错率 |\n| 156 | 149 | 9.4% |\n",
+])
+def test_a_header_row_then_a_row_of_numbers(text, taxonomy):
+    assert pairs(text, taxonomy) == {("admin_reconsideration_received", 156),
+                                     ("admin_reconsideration_concluded", 149),
+                                     ("admin_reconsideration_direct_correction_rate", 9.4)}
+
+
+def test_a_header_row_without_a_heading_names_no_topic(taxonomy):
+    assert pairs("新收案件 办结案件 纠错率\n156 149 9.4%\n", taxonomy) == set()

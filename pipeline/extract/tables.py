@@ -239,7 +239,7 @@ def _fact(cell: _Cell, unit: tuple[str, str], subject: str, quote: str) -> Fact:
 # ---------------------------------------------------------------- tables written as text
 
 TOTAL_HEADER = re.compile(r"^(?:总计|合计|总数|小计)$")
-COUNT_HEADER = re.compile(r"(?:件数|数量|次数|总数)(?:[（(].*)?$")
+COUNT_HEADER = re.compile(r"(?:件数|数量|次数|总数|案件|申请)(?:[（(].*)?$")
 TEXT_ROW_BREAK = "|"
 CAPTION = re.compile(r"^表\s*\d|(?:情况|统计|一览表|汇总表)(?:[(（].*[)）])?$")
 
@@ -251,9 +251,28 @@ def text_table_facts(text: str) -> list[Fact]:
     read: the others are its parts. A row whose cells do not line up with its headers is left out. A total
     row (总计 | 183489) also takes the table's caption (表1：受理行政复议案件情况), which names what it counts."""
     facts = []
-    for caption, rows in _text_tables(text):
+    for caption, rows in [*_text_tables(text), *_spaced_tables(text)]:
         facts += _text_table_facts(rows, caption)
     return facts
+
+
+SPACED_HEADER_CELL = re.compile(r"^[\u4e00-\u9fff（）()]{2,12}$")
+
+
+def _spaced_tables(text: str) -> list[tuple[str, list[list[str]]]]:
+    """A line of at least three words split by spaces (新收案件 办结案件 纠错率) right above a line of as many
+    numbers: a table written without |, as (caption, [header row, number row]); the caption is the line
+    above when it reads as one or is a short heading without a full stop."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    tables = []
+    for n in range(len(lines) - 1):
+        header, numbers = lines[n].split(), lines[n + 1].split()
+        if (len(header) >= 3 and len(numbers) == len(header) and all(SPACED_HEADER_CELL.match(h) for h in header)
+                and all(number_cell(c) is not None for c in numbers)):
+            above = lines[n - 1] if n else ""
+            caption = above if CAPTION.search(above) or (len(above) <= 30 and "。" not in above) else ""
+            tables.append((caption, [header, numbers]))
+    return tables
 
 
 def _text_tables(text: str) -> list[tuple[str, list[list[str]]]]:
@@ -310,13 +329,16 @@ def _text_table_facts(rows: list[list[str]], caption: str = "") -> list[Fact]:
         elif headers and row and cells[0] is None and any(c is not None for c in cells[1:]):
             after_data = True
             facts += _text_row_facts(row, cells, headers, caption)
+        elif headers and row and all(c is not None for c in cells) and len(row) == len(headers[-1]):
+            after_data = True  # a row of numbers only, one under each header (新收案件 | 办结案件 | 纠错率)
+            facts += _text_row_facts([caption, *row], [None, *cells], [["", *headers[-1]]])
     return facts
 
 
 def _text_row_facts(row: list[str], cells: list[_Cell | None], headers: list[list[str]],
                     caption: str = "") -> list[Fact]:
     """The facts of one data row under its header rows (see text_table_facts)."""
-    label, quote = row[0], " | ".join(c for c in row if c)
+    label, quote = row[0], " | ".join(c for c in row[1:] if c) if not row[0] else " | ".join(c for c in row if c)
     if caption and TOTAL_HEADER.match(_clean(label)):
         label = SEPARATOR.join([re.sub(r"[(（][^)）]*[)）]$", "", caption), label])  # 表1：…情况(按数量降序排列)
     if any(TOTAL_HEADER.match(_clean(h[-1])) for h in headers):
@@ -329,7 +351,7 @@ def _text_row_facts(row: list[str], cells: list[_Cell | None], headers: list[lis
     facts = []
     for i, header in pairs:
         cell = cells[i]
-        subject = SEPARATOR.join(_distinct([label, header]))
+        subject = SEPARATOR.join(_distinct([part for part in (label, header) if part]))
         unit = _unit_of(cell, None, _header_unit([header]), _header_unit([label]), subject)
         if not unit[1] and not cell.multiplier and cell.value.is_integer() and (
                 COUNT_HEADER.search(_clean(header)) or COUNT_HEADER.search(_clean(label))):
