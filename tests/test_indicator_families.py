@@ -61,6 +61,7 @@ def test_received_and_accepted_apart_when_both_are_stated(taxonomy):
     "全县法院审结一审行政案件210件，万人成讼率为1.2件/万人。",
     "全区行政复议案件日均受理量3件。",
     "全市行政执法案件平均罚款金额2.4万元。",
+    "行政案件成讼率为1.3件/万人。",
 ])
 def test_averages_and_per_capita_figures_are_no_totals(text, taxonomy):
     assert ("admin_litigation_concluded", 210) in pairs(text, taxonomy) or "210" not in text
@@ -69,6 +70,7 @@ def test_averages_and_per_capita_figures_are_no_totals(text, taxonomy):
 
 def test_another_year_and_several_years_are_not_the_year_reported_on(taxonomy):
     text = ("2023年，全县行政机关败诉率为6.5%（2022年为9.8%）。2019年以来，全县累计办理行政复议案件1200件。"
+            "全年收到行政复议申请（上年为75件）。"
             "2021年行政机关败诉率为11.2%、2022年为9.8%、2023年为6.5%。")
     assert pairs(text, taxonomy) == {("admin_litigation_loss_rate", 6.5)}
     assert pairs(text, taxonomy, year=None) >= {("admin_litigation_loss_rate", 6.5)}
@@ -102,6 +104,7 @@ def test_noun_after_the_number_and_verb_after_the_number(taxonomy):
     "全年办理以县政府为被告的行政诉讼案件27件，实现零败诉。",
     "县政府作为被告的行政诉讼案件无一败诉。",
     "全县行政应诉案件15件，未发生败诉案件。",
+    "全年未发生行政诉讼败诉案件。",
 ])
 def test_zero_statements_are_a_count_of_zero(text, taxonomy):
     assert ("admin_litigation_lost", 0) in pairs(text, taxonomy)

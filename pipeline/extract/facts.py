@@ -593,7 +593,8 @@ def _fact_at(
 # 零败诉, 无一败诉, 未发生败诉案件: a count of 0 written in words, the number researchers need. The fact spans
 # the zero word; the noun after it (败诉) is what it counts.
 ZERO_STATEMENT_RE = re.compile(
-    r"(?P<zero>零|无一|未发生|未出现|没有发生|无)(?=(?P<noun>败诉)(?:案件|案例|情况)?[，。；、,;！!\s)）])"
+    r"(?P<zero>零|无一|未发生|未出现|没有发生|无)(?=(?:行政诉讼|行政应诉|诉讼)?(?P<noun>败诉)(?:案件|案例|情况)?"
+    r"[，。；、,;！!\s)）])"
 )
 _ZERO_NOT_AFTER = frozenset("并从")  # 并无败诉之虞 is rare; 从无 is a habit, not a count of the year
 
