@@ -100,21 +100,24 @@ class MappingRules:
     forward_verbs: tuple[str, ...] = ()
     proposed_words: tuple[str, ...] = ()
     other_places: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # report level -> words
+    own_level: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # report level -> not a part there
 
 
 def load_rules(path: Path | None = None) -> MappingRules:
     """The [mapping] rules of the taxonomy file; raises TaxonomyError when a rule is not a list of words."""
     data = dict(_read_toml(path or TAXONOMY_PATH).get("mapping", {}))
     places = data.pop("other_places", {})
+    own = data.pop("own_level", {})
     names = MappingRules.__dataclass_fields__
     unknown = sorted(set(data) - set(names))
     if unknown:
         raise TaxonomyError(f"[mapping]: unknown rules {', '.join(unknown)}")
-    lists = [*data.values(), *places.values()]
+    lists = [*data.values(), *places.values(), *own.values()]
     if not all(isinstance(v, list) and all(isinstance(w, str) for w in v) for v in lists):
         raise TaxonomyError("[mapping]: every rule must be a list of words")
     return MappingRules(**{k: tuple(v) for k, v in data.items()},
-                        other_places={level: tuple(words) for level, words in places.items()})
+                        other_places={level: tuple(words) for level, words in places.items()},
+                        own_level={level: tuple(words) for level, words in own.items()})
 
 
 @cache
@@ -423,7 +426,8 @@ def _standing(context: FactContext, rules: MappingRules, level: str) -> int | No
     text = text[max(text.rfind("；"), text.rfind(";")) + 1:]  # a ；-part of the sentence has its own subject
     text = CLOSED_BRACKETS_RE.sub("", text)  # (主办34件、协办3件) qualifies the number before it, not this one
     whole = max((text.rfind(w) for w in rules.whole_markers), default=-1)
-    part = max((text.rfind(w) for w in rules.part_markers + rules.subset_markers), default=-1)
+    own = rules.own_level.get(level, ())
+    part = max((text.rfind(w) for w in rules.part_markers + rules.subset_markers if w not in own), default=-1)
     other = max((text.rfind(w) for w in rules.other_places.get(level, ())), default=-1)
     if other > max(part, whole) or (other >= 0 and other == whole):
         return None
