@@ -286,9 +286,7 @@ def resolve_parts(readings: list[tuple[Fact, Reading]]) -> list[Check]:
     for indicator_id, group in groups.items():
         best = max(r.standing for _, r in group)
         kept = [f for f, r in group if r.standing == best]
-        values = {round(f.value_normalized, 6) for f in kept}
-        if best == PLAIN:  # plain figures stay side by side; only parts give way to them
-            values = set()
+        values = {round(f.value_normalized, 6) for f in kept}  # a restatement of a kept value stays
         for fact, reading in group:
             if reading.standing < best and round(fact.value_normalized, 6) not in values:
                 fact.indicator_id = ""
