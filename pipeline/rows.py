@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.extract.checks import consistency_checks
-from pipeline.extract.facts import extract_facts
+from pipeline.extract.facts import extract_facts, zero_facts
 from pipeline.extract.indicators import Indicator, assign_indicators, indicator_rows, load_taxonomy
-from pipeline.extract.tables import table_facts
+from pipeline.extract.tables import table_facts, text_table_facts
 from pipeline.fetch.archive import Archive
 from pipeline.model import Capture, Check, Page
 from pipeline.parse.adapters import PageError, read_page
@@ -85,17 +85,18 @@ def read_report(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: 
     checks = page.checks + checks
     report.report_id, report.n_chars = report_id, len(page.text)
     sections = split_sections(page.text)
-    facts = extract_facts(page.text)
+    facts = sorted(extract_facts(page.text) + zero_facts(page.text), key=lambda f: f.char_start)  # 零败诉 = 0
     for fact in facts:
         fact.section_id = section_for(sections, fact.char_start)
-    for fact in table_facts(page.tables):  # after the text's facts; no offsets, so section "0" (facts schema)
+    tables = table_facts(page.tables) if page.tables else text_table_facts(page.text)  # tables kept as text
+    for fact in tables:  # after the text's facts; no offsets, so section "0" (facts schema)
         fact.section_id = TABLE_SECTION
         facts.append(fact)
     for n, fact in enumerate(facts, start=1):
         fact.fact_id = f"{report_id}-{n:04d}"
-    assign_indicators(facts, page.text, taxonomy)
+    checks += assign_indicators(facts, page.text, taxonomy, year=report.year, level=report.level)
     checks += consistency_checks(report, facts, page.text)
-    indicator_values, indicator_checks = indicator_rows(report, facts, taxonomy)
+    indicator_values, indicator_checks = indicator_rows(report, facts, taxonomy, page.text)
     report.n_facts = len(facts)
     rows.reports.append(record_fields(report))
     rows.sections += [{"report_id": report_id, **record_fields(s)} for s in sections]

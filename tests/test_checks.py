@@ -86,7 +86,7 @@ def test_counts_pair_within_their_paragraph_only(taxonomy):
 
 
 def test_no_check_when_the_partner_is_uncertain(taxonomy):
-    text = ("全市行政调解组织受理纠纷1000件，调解成功800件。\n"
+    text = ("市级行政调解组织受理纠纷1000件，调解成功800件。\n"
             "区级行政调解组织受理纠纷100件，调解成功90件。\n"
             "行政调解成功率70%。")
     _, checks = checks_for(text, taxonomy, "1000件", "800件", "100件", "90件", "70%")

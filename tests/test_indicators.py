@@ -70,10 +70,13 @@ def test_a_broken_taxonomy_file_gives_a_clear_error(tmp_path):
 BEYOND_GOLD = {
     "futian-2024": {"接收各类民意事件53.7万余件": "public_complaints_received",
                     "办结率95.38%": "public_complaints_resolution_rate"},
-    "guangming-2021": {"行政机关负责人出庭应诉案件19宗": "admin_litigation_head_appearance_count"},
+    "guangming-2021": {"行政机关负责人出庭应诉案件19宗": "admin_litigation_head_appearance_count",
+                       # the verb after the number (对…99份…进行…清理, issue 11)
+                       "对2007—2021年印发的99份区政府规范性文件": "normative_documents_cleaned_up"},
     "longhua-2019": {"等区规范性文件28件": "normative_documents_legality_reviewed",
                      "受理91宗": "admin_reconsideration_accepted",
-                     "我区副职以上行政机关负责人出庭46宗": "admin_litigation_head_appearance_count"},
+                     "我区副职以上行政机关负责人出庭46宗": "admin_litigation_head_appearance_count",
+                     "等10项重大行政决策": "major_decisions_made"},  # the noun after the number (issue 11)
 }
 
 

@@ -586,3 +586,34 @@ def _fact_at(
         char_start=number.start,
         char_end=unit.end,
     )
+
+
+# ------------------------------------------------------------------------------------ zero statements
+
+# 零败诉, 无一败诉, 未发生败诉案件: a count of 0 written in words, the number researchers need. The fact spans
+# the zero word; the noun after it (败诉) is what it counts.
+ZERO_STATEMENT_RE = re.compile(
+    r"(?P<zero>零|无一|未发生|未出现|没有发生|无)(?=(?:行政诉讼|行政应诉|诉讼)?(?P<noun>败诉)(?:案件|案例|情况)?"
+    r"[，。；、,;！!\s)）])"
+)
+_ZERO_NOT_AFTER = frozenset("并从")  # 并无败诉之虞 is rare; 从无 is a habit, not a count of the year
+
+
+def zero_facts(text: str) -> list[Fact]:
+    """Counts of zero stated in words (零败诉, 无一败诉, 未发生败诉案件), as facts of value 0 in 件.
+
+    Kept apart from extract_facts: the fact gold counts numerals only; the build adds these to the report's
+    facts so that the indicator (行政诉讼败诉数 = 0) is stated."""
+    facts = []
+    for m in ZERO_STATEMENT_RE.finditer(normalize_width(text)):
+        if m.start() and text[m.start() - 1] in _ZERO_NOT_AFTER:
+            continue
+        clause_start = max(max(text.rfind(c, 0, m.start()) for c in "，。；,;！!\n") + 1, 0)
+        sentence_start = max(max(text.rfind(c, 0, m.start()) for c in "。；;！!？?\n") + 1, 0)
+        target = bool(SENTENCE_TARGET_RE.search(text, sentence_start, m.end()) or CLAUSE_TARGET_RE.search(
+            text, clause_start, m.end()))  # 力争零败诉 is an aim
+        facts.append(Fact(
+            quote=text[clause_start:m.end("noun")].strip(), subject=m["noun"], value=0.0, unit="件",
+            value_normalized=0.0, unit_base="件", qualifier="", qualifier_raw="", kind="count", direction="",
+            is_target=target, char_start=m.start(), char_end=m.end()))
+    return facts

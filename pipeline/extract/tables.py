@@ -234,3 +234,127 @@ def _fact(cell: _Cell, unit: tuple[str, str], subject: str, quote: str) -> Fact:
         char_start=None,
         char_end=None,
     )
+
+
+# ---------------------------------------------------------------- tables written as text
+
+TOTAL_HEADER = re.compile(r"^(?:总计|合计|总数|小计)$")
+COUNT_HEADER = re.compile(r"(?:件数|数量|次数|总数|案件|申请)(?:[（(].*)?$")
+TEXT_ROW_BREAK = "|"
+CAPTION = re.compile(r"^表\s*\d|(?:情况|统计|一览表|汇总表)(?:[(（].*[)）])?$")
+
+
+def text_table_facts(text: str) -> list[Fact]:
+    """Facts of tables written as text (a page that kept a table as lines of cells split by |): a row of
+    headers (信息内容 | 本年制发件数 | 本年废止件数), then rows of a label and numbers, each number read under
+    the header of its position. Where the headers end in a total column (总计), only that cell of a row is
+    read: the others are its parts. A row whose cells do not line up with its headers is left out. A total
+    row (总计 | 183489) also takes the table's caption (表1：受理行政复议案件情况), which names what it counts."""
+    facts = []
+    for caption, rows in [*_text_tables(text), *_spaced_tables(text)]:
+        facts += _text_table_facts(rows, caption)
+    return facts
+
+
+SPACED_HEADER_CELL = re.compile(r"^[\u4e00-\u9fff（）()]{2,12}$")
+
+
+def _spaced_tables(text: str) -> list[tuple[str, list[list[str]]]]:
+    """A line of at least three words split by spaces (新收案件 办结案件 纠错率) right above a line of as many
+    numbers: a table written without |, as (caption, [header row, number row]); the caption is the line
+    above when it reads as one or is a short heading without a full stop."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    tables = []
+    for n in range(len(lines) - 1):
+        header, numbers = lines[n].split(), lines[n + 1].split()
+        if (len(header) >= 3 and len(numbers) == len(header) and all(SPACED_HEADER_CELL.match(h) for h in header)
+                and all(number_cell(c) is not None for c in numbers)):
+            above = lines[n - 1] if n else ""
+            caption = above if CAPTION.search(above) or (len(above) <= 30 and "。" not in above) else ""
+            tables.append((caption, [header, numbers]))
+    return tables
+
+
+def _text_tables(text: str) -> list[tuple[str, list[list[str]]]]:
+    """Runs of lines holding | as (caption, rows of cells): one row per line, or, where each line holds one
+    cell (a cell per line, rows split by a bare |), one row per group. The caption is the line before the run
+    when it reads as one (表1：…, …情况, …统计), else ""."""
+    tables, run, previous = [], [], ""
+    for line in [*text.split("\n"), ""]:
+        if TEXT_ROW_BREAK in line:
+            run.append(line.strip())
+            continue
+        if len(run) >= 2:
+            tables.append((previous if CAPTION.search(previous) else "", _rows_of(run)))
+        run = []
+        if line.strip():
+            previous = line.strip()
+    return tables
+
+
+def _rows_of(lines: list[str]) -> list[list[str]]:
+    cells = [[c.strip() for c in line.split(TEXT_ROW_BREAK)] for line in lines]
+    if sum(len([c for c in row if c]) <= 1 for row in cells) * 2 < len(cells):
+        return [_trimmed(row) for row in cells]
+    rows, row = [], []
+    for line in lines:
+        if line == TEXT_ROW_BREAK:
+            if row:
+                rows.append(row)
+            row = []
+        else:
+            row.append(line.strip(" " + TEXT_ROW_BREAK).strip())
+    return [*rows, row] if row else rows
+
+
+def _trimmed(row: list[str]) -> list[str]:
+    """A row without the empty cells of its leading and trailing | (inner empty cells keep positions)."""
+    start, end = 0, len(row)
+    while start < end and not row[start]:
+        start += 1
+    while end > start and not row[end - 1]:
+        end -= 1
+    return row[start:end]
+
+
+def _text_table_facts(rows: list[list[str]], caption: str = "") -> list[Fact]:
+    facts: list[Fact] = []
+    headers: list[list[str]] = []
+    after_data = False
+    for row in rows:
+        cells = [number_cell(c) if c else None for c in row]
+        if len([c for c in row if c]) >= 2 and all(_is_label(c) for c in cells):
+            headers = [row] if after_data else [*headers, row]
+            after_data = False
+        elif headers and row and cells[0] is None and any(c is not None for c in cells[1:]):
+            after_data = True
+            facts += _text_row_facts(row, cells, headers, caption)
+        elif headers and row and all(c is not None for c in cells) and len(row) == len(headers[-1]):
+            after_data = True  # a row of numbers only, one under each header (新收案件 | 办结案件 | 纠错率)
+            facts += _text_row_facts([caption, *row], [None, *cells], [["", *headers[-1]]])
+    return facts
+
+
+def _text_row_facts(row: list[str], cells: list[_Cell | None], headers: list[list[str]],
+                    caption: str = "") -> list[Fact]:
+    """The facts of one data row under its header rows (see text_table_facts)."""
+    label, quote = row[0], " | ".join(c for c in row[1:] if c) if not row[0] else " | ".join(c for c in row if c)
+    if caption and TOTAL_HEADER.match(_clean(label)):
+        label = SEPARATOR.join([re.sub(r"[(（][^)）]*[)）]$", "", caption), label])  # 表1：…情况(按数量降序排列)
+    if any(TOTAL_HEADER.match(_clean(h[-1])) for h in headers):
+        last = max(i for i, c in enumerate(cells) if c is not None)
+        pairs = [(last, _clean(next(h[-1] for h in headers if TOTAL_HEADER.match(_clean(h[-1])))))]
+    elif len(row) <= len(headers[-1]):
+        pairs = [(i, headers[-1][i]) for i in range(1, len(row)) if cells[i] is not None]
+    else:
+        return []
+    facts = []
+    for i, header in pairs:
+        cell = cells[i]
+        subject = SEPARATOR.join(_distinct([part for part in (label, header) if part]))
+        unit = _unit_of(cell, None, _header_unit([header]), _header_unit([label]), subject)
+        if not unit[1] and not cell.multiplier and cell.value.is_integer() and (
+                COUNT_HEADER.search(_clean(header)) or COUNT_HEADER.search(_clean(label))):
+            unit = ("", "件")  # 本年制发件数, 本年新收…申请数量: a count of items
+        facts.append(_fact(cell, unit, subject, quote))
+    return facts
