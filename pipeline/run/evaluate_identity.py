@@ -55,8 +55,8 @@ def read_identity(text: bytes, url: str) -> dict[str, object]:
 
 def scored_fields(doc: dict) -> list[str]:
     """The fields a gold doc is scored on: title only when the page shows it, published only when shown."""
-    return [f for f in FIELDS
-            if not (f == "title" and not doc.get("title_in_text")) and not (f == "published" and not doc.get("published"))]
+    shown = {"title": bool(doc.get("title_in_text")), "published": bool(doc.get("published"))}
+    return [f for f in FIELDS if shown.get(f, True)]
 
 
 def evaluate_pages(pages_dir: Path) -> dict[str, FieldScore]:
