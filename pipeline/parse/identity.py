@@ -365,10 +365,11 @@ def identify(issuer: Issuer, year: int | None, hints: list[str], entry_parent: s
     ctx = ctx or Context()
     if issuer.other and issuer.names and not issuer.unknown_place:  # a place plus words we cannot classify
         return Place(issuer.names[-1] + issuer.other, "", issuer.names[-1], "", government=issuer.names[-1])
-    if issuer.other and issuer.names:  # a place the table does not know, under one it knows
+    if issuer.unknown_place:  # a place the table does not know: kept as written, its level from its name
         name = re.sub(r"(?:人民政府|政府|管委会)$", "", issuer.other)
         check = Check("unknown_jurisdiction", "warning", f"{name} is not a division in {divisions.table_year(year)}")
-        return Place(name, level_by_suffix(name), issuer.names[-1], "", [check], government=name)
+        return Place(name, level_by_suffix(name), issuer.names[-1] if issuer.names else "", "", [check],
+                     government=name)
     gov_name, div, checks = _government(issuer, year, hints, ctx)
     gov_name = gov_name or (_enclosing(entry_parent, hints, ("区", "县", "旗")) if issuer.street else "")
     code, parent = (div.code, div.parent) if div else ("", issuer.names[-2] if len(issuer.names) > 1 else "")
