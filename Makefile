@@ -41,10 +41,11 @@ test: $(STAMP)  ## run the test suite and ruff
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-eval: $(STAMP)  ## precision, recall and misses of the fact extractor: tests/gold, then the two held-out sets
+eval: $(STAMP)  ## fact extractor on tests/gold and the two held-out sets; report identity on tests/realpages
 	$(BIN)/python -m pipeline.run.evaluate
 	$(BIN)/python -m pipeline.run.evaluate --gold-dir tests/heldout --corpus-dir tests/heldout
 	$(BIN)/python -m pipeline.run.evaluate --gold-dir tests/heldout2 --corpus-dir tests/heldout2
+	$(BIN)/python -m pipeline.run.evaluate_identity --pages-dir tests/realpages
 
 bench: $(STAMP)  ## benchmarks: extraction, fetch politeness, builds of 1,000 and 10,000 reports (~10 min)
 	$(BIN)/python bench/bench_extract.py

@@ -93,6 +93,9 @@ _LABELS: dict[str, str] = {
     "发布机构": "publisher",
     "发文机关": "publisher",
     "发文单位": "publisher",
+    "发文机构": "publisher",
+    "公开单位": "publisher",
+    "信息提供单位": "publisher",
     "发布单位": "publisher",
     "文章来源": "publisher",
     "来源": "publisher",
@@ -109,6 +112,8 @@ _LABELS: dict[str, str] = {
     "公开方式": "",
     "公开范围": "",
     "发文字号": "",
+    "文件编号": "",
+    "统一编号": "",
     "文号": "",
     "主题词": "",
     "关键词": "",
@@ -189,8 +194,13 @@ _PROSE_END = re.compile(r"[。；！？]$")
 
 
 def _ends_with_empty_label(line: str) -> bool:
+    """A line ending in a label without its value: "名 称 :", "发文机关：", or a label alone (<dt>发布机构</dt>)."""
+    if _label_key(line.strip(_VALUE_JUNK + ":：")) in _LABELS:
+        return True
     matches = list(_LABEL_RE.finditer(line))
     return bool(matches) and len(line) <= 120 and not line[matches[-1].end():].strip(_VALUE_JUNK)
+
+
 
 
 # ---------------------------------------------------------------- titles
@@ -471,7 +481,7 @@ def first_text(root: html.HtmlElement, xpaths: Iterable[str]) -> str:
 def meta_from_labels(lines: Iterable[str]) -> Meta:
     """Fields from every info line among `lines` (first value per field wins)."""
     meta = Meta()
-    for line in lines:
+    for line in join_label_lines(list(lines)):
         if is_info_line(line):
             meta.add(**label_values(line))
     return meta
@@ -711,11 +721,27 @@ def build_page(
     return Page(
         adapter=adapter,
         text="\n".join(lines),
-        title=meta.title,
+        title=page_title(root, meta.title),
         published_date=meta.date(),
         publisher=meta.publisher,
         index_number=meta.index_number,
         site_name=meta.site_name,
+        site_code=site_code(root.xpath("string(//body)") if root.find("body") is not None else ""),
         tables=tables,
         attachments=attachments,
     )
+
+
+TITLE_SCAN_NODES = 3000  # a page states its title near the top
+
+
+def page_title(root: html.HtmlElement, found: str) -> str:
+    """The title an adapter found, unless another place the page states one looks more like a report title:
+    the headings, the <title> without the site's suffix, the top lines of the page (a title broken over two
+    lines joined). A site name, date banner, breadcrumb or column name never wins over a report title."""
+    headings = [normalize_line(n.text_content()) for n in root.xpath("//h1 | //h2 | //h3")[:20]]
+    body = root.find("body")
+    top = element_lines(body if body is not None else root, max_nodes=TITLE_SCAN_NODES)[:80]
+    top = [line for line in top if not is_info_line(line)]
+    picked = pick_title([found, *headings, title_from_title_tag(root), *title_candidates(top)])
+    return picked or clean_title(found)
