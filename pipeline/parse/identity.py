@@ -36,7 +36,8 @@ DEPARTMENT = re.compile(r"^[\u4e00-\u9fff（）()]{1,24}"
 # a place name the division table does not know (深汕特别合作区, 洪江区): kept as written, with its level
 UNKNOWN_PLACE = re.compile(r"^[\u4e00-\u9fff]{2,10}?(?:合作区|管理区|新区|开发区|特区|林区|区|县|旗)"
                            r"(?:人民政府|政府|管委会)?$")
-GENERIC_PLACE = re.compile(r"^([省市区县州旗])(?!场|政|域|级|属|直)(?=[\u4e00-\u9fff])")
+GENERIC_PLACE = re.compile(r"^([省市区县州旗])(?!场|政(?!府)|域|级|属|直)(?=[\u4e00-\u9fff])")  # 区司法局, 市政府办公室
+SELF_REFERENCE = re.compile(r"^(?:我|本)[局委办厅院署]")  # 我局: names no one
 LEVEL_BY_SUFFIX = [("自治区", "province"), ("省", "province"), ("自治州", "city"), ("盟", "city"),
                    ("地区", "city"), ("区", "district"), ("县", "county"), ("旗", "county"), ("市", "city")]
 DATE_LINE = re.compile(rf"^\s*({YEAR})\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日\s*$")
@@ -48,6 +49,7 @@ YEAR_OPENING = re.compile(rf"(?:^|\n)[ \t\u3000\u00a0]*({YEAR})\s*年度?(?:以�
 YEAR_PLANNED = re.compile(rf"(?:^|\n)[ \t\u3000\u00a0]*[一二三四五六七八九十]{{1,3}}、\s*({YEAR})\s*年.{{0,16}}"
                           r"(?:工作计划|工作安排|工作打算|工作思路|工作要点)")
 THIS_YEAR = re.compile(r"今年(?!度)")
+YEAR_SUBMITTED = re.compile(rf"现将\s*(?:[我本全][省市区县州旗局委]\s*)?({YEAR})\s*年度?")  # 现将2023年…情况报告如下
 LATE_IN_YEAR = 7  # a text dated from July on that says 今年 reports on that year; earlier, 今年 is the plan
 TEXT_HEAD = 3000  # where a body states its year, if it does
 OPENING_CHARS = 300  # the opening sentence, where a report names its author
@@ -117,6 +119,8 @@ def parse_issuer(s: str, own_level: bool = True) -> Issuer:
     street = STREET.match(rest)
     if street:
         return Issuer(names=names, street=street.group(1))
+    if not names and SELF_REFERENCE.match(rest):
+        return Issuer()
     if GOVERNMENT.match(rest) and names:
         return Issuer(names=names)
     if not names and (kind := GENERIC_GOVERNMENT.match(rest)):
@@ -185,7 +189,7 @@ def year_in_text(text: str, dates: list[str]) -> int | None:
     """The year a body says it covers: its opening sentence's ("2023年，…", "根据…，2023年，…"), else
     "2021年主要工作情况", else the year of its date if it speaks of 今年 and was dated late in that year, else
     the year before a "2020年...工作计划" heading."""
-    m = _opening_year_match(opening_sentence(text))
+    m = _opening_year_match(opening_sentence(text)) or YEAR_SUBMITTED.search(text[:OPENING_CHARS * 2])
     if m:
         return int(m.group(1))
     head = text[:TEXT_HEAD]
@@ -240,12 +244,13 @@ class Context:
     by_code: dict[str, divisions.Division] = field(default_factory=dict)
     kind_hint: str = ""  # 市 in "在市委、市政府…领导下，我镇…": the kind of government above a street
 
-    def add(self, found: list[divisions.Division], weight: float) -> None:
-        """Weigh divisions from one source; namesakes share the weight."""
+    def add(self, found: list[divisions.Division], weight: float, share: bool = True) -> None:
+        """Weigh divisions from one source; namesakes share the weight unless `share` is False (a host that
+        spells two places of different kinds, 河北省 and 河北区, names either fully: the kind decides)."""
         unique = {d.code: d for d in found}
         for code, d in unique.items():
             self.by_code[code] = d
-            self.scores[code] = self.scores.get(code, 0.0) + weight / len(unique)
+            self.scores[code] = self.scores.get(code, 0.0) + weight / (len(unique) if share else 1)
 
     def score(self, d: divisions.Division) -> float:
         """Its own weight, plus support from the places above it named around the report."""
@@ -257,7 +262,10 @@ class Context:
         pool = [d for d in self.by_code.values() if _of_kind(d, kind, levels)]
         pool += [a for d in self.by_code.values() for a in _ancestors(d) if _of_kind(a, kind, levels)]
         scored = sorted({d.code: d for d in pool}.values(), key=lambda d: (-self._ranked(d), d.code))
-        return scored[0] if scored and self._ranked(scored[0]) >= MIN_SUPPORT else None
+        if not scored or self._ranked(scored[0]) < MIN_SUPPORT:
+            return None
+        tied = len(scored) > 1 and self._ranked(scored[1]) == self._ranked(scored[0])
+        return None if tied else scored[0]  # two places equally supported: neither is named
 
     def _ranked(self, d: divisions.Division) -> float:
         below = sum(w for c, w in self.scores.items() if d.name in (self.by_code[c].city, self.by_code[c].province))
@@ -271,7 +279,8 @@ class Context:
         return ranked[0] if len(ranked) == 1 else None
 
 
-MIN_SUPPORT = 0.9  # less than one mention in the body or one clear host: not enough to name a place
+HOST_NAMESAKES = 3  # a host spelling this many places or fewer names each of them; more share its weight
+MIN_SUPPORT = 1.5  # one mention in the body is not enough to name a place; one clear host or two mentions are
 
 
 def _of_kind(d: divisions.Division, kind: str, levels: tuple[str, ...]) -> bool:
@@ -313,7 +322,7 @@ def report_context(page: Page, capture: Capture, year: int | None, signer: str) 
         ctx.add([coded], WEIGHTS["code"])
     host = urlsplit(capture.final_url or capture.url).netloc if (capture.final_url or capture.url) else ""
     if host and (spelled := divisions.host_divisions(host, year)):
-        ctx.add(spelled, WEIGHTS["host"])
+        ctx.add(spelled, WEIGHTS["host"], share=len(spelled) > HOST_NAMESAKES)
     mentions = Counter(name for _, name in divisions.find_names(re.sub(r"\s+", "", page.text[:TEXT_HEAD])))
     for name, count in mentions.items():
         ctx.add(divisions.lookup(name, year), WEIGHTS["body"] * min(count, BODY_MENTIONS))
