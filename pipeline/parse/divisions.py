@@ -35,7 +35,6 @@ _SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治�
              "县", "州", "盟", "旗")
 # the short form an autonomous division is written in (昌吉州, 金平县, 鄂伦春旗)
 _SHORT_SUFFIX = {"自治州": "州", "自治县": "县", "自治旗": "旗"}
-MIN_HOST_KEY = 3  # host labels shorter than this (sz, yw) are initials of too many places to name one
 
 
 class DivisionTableError(RuntimeError):
@@ -163,13 +162,19 @@ def lookup(name: str, year: int | None = None, parent: str = "") -> list[Divisio
 
 def by_code(code: str, year: int | None = None) -> Division | None:
     """The division whose 6-digit code is `code` in `year` (clamped to the table), None if no division has it."""
-    return _by_code(table_year(year)).get(code[:6])
+    y = table_year(year)
+    return next((_division(name, row) for name, row in _by_code().get((code or "")[:6], []) if row[0] == y), None)
 
 
-@lru_cache(maxsize=4)
-def _by_code(year: int) -> dict[str, Division]:
-    return {row[2]: _division(name, row) for name, rows in _table().by_name.items() for row in rows
-            if row[0] == year and row[5] == name}
+@lru_cache(maxsize=1)
+def _by_code() -> dict[str, list[tuple[str, tuple[int, int, str, str, str, str]]]]:
+    """Code -> (official name, table row) over every year of the table (built once per process)."""
+    index: dict[str, list[tuple[str, tuple[int, int, str, str, str, str]]]] = {}
+    for name, rows in _table().by_name.items():
+        for row in rows:
+            if row[5] == name:
+                index.setdefault(row[2], []).append((name, row))
+    return index
 
 
 def _readings(name: str, style: Style) -> set[str]:
@@ -220,7 +225,7 @@ def host_divisions(host: str, year: int | None = None) -> list[Division]:
     label = re.split(r"[-_]", label)[0]
     index = _host_index()
     for key in (label, label.removesuffix("rmzf"), label.removesuffix("zf")):
-        found = [d for name in sorted(index.get(key, ())) for d in lookup(name, year)] if len(key) >= 2 else []
+        found = list({d.code: d for name in sorted(index.get(key, ())) for d in lookup(name, year)}.values())
         if found and len(key) == 2:  # two letters: a province's (sc, hb) if any, else every place with them
             return [d for d in found if d.level == "province"] or found
         if found:
