@@ -144,6 +144,18 @@ def test_the_footer_site_code_places_a_department_and_gives_it_its_governments_c
     assert site_code("京公网安备 11010502000001号") == "110105"
 
 
+def test_a_footer_naming_the_sites_owner_places_a_body_named_by_its_kind():
+    report, _ = identity(BODY.format(who="区政府") + "主办单位：深圳市福田区人民政府办公室 技术支持：某公司\n")
+    assert (report.jurisdiction, report.division_code) == ("福田区", "440304")
+
+
+@pytest.mark.parametrize("title", ["福田区人民政府华富街道办事处2023年法治政府建设年度报告",
+                                   "华富街道党工委、办事处关于2023年法治政府建设情况的报告"])
+def test_street_titles_with_their_government_or_their_party_committee(title):
+    report, _ = identity(title + "\n" + BODY.format(who="华富街道"), entry={"parent": "福田区"})
+    assert (report.jurisdiction, report.level, report.government) == ("华富街道", "street", "福田区")
+
+
 def test_a_street_gets_its_districts_code_and_the_city_above_as_parent():
     report, _ = identity("深圳市福田区华富街道办事处2023年法治政府建设年度报告\n" + BODY.format(who="华富街道"))
     assert (report.jurisdiction, report.level, report.government, report.parent, report.division_code) == (

@@ -108,7 +108,20 @@ def issuer_text(title: str) -> str:
 
 def parse_issuer(s: str, own_level: bool = True) -> Issuer:
     """Division names, street and department in an issuer string. With own_level=False (publisher, site
-    name) only the place names are kept: a publishing office is not the author."""
+    name) only the place names are kept: a publishing office is not the author. Joint issuers (某某街道党工委、
+    办事处; 中共某某县委 某某县人民政府) are read as the government among them."""
+    issuer = _parse_one(s, own_level)
+    parts = [p for p in re.split(r"[、\s]+", (s or "").strip()) if p]
+    if own_level and len(parts) > 1 and (issuer.other or not issuer):
+        for part in reversed(parts):
+            named = _parse_one(part, own_level)
+            if named and not named.other:
+                return named if named.names or not issuer.names else Issuer(
+                    names=issuer.names, street=named.street, department=named.department)
+    return issuer
+
+
+def _parse_one(s: str, own_level: bool) -> Issuer:
     s = re.sub(r"\s+", "", s or "").removeprefix("中共")
     s = re.sub(r"(?:党组|党委|党工委)$", "", s)
     found = divisions.find_names(s)
@@ -116,7 +129,7 @@ def parse_issuer(s: str, own_level: bool = True) -> Issuer:
     rest = s[found[-1][0] + len(found[-1][1]):] if found else s
     if not own_level:
         return Issuer(names=names)
-    street = STREET.match(rest)
+    street = STREET.match(re.sub(r"^(?:人民政府|政府)", "", rest))  # 某某区人民政府某某街道办事处
     if street:
         return Issuer(names=names, street=street.group(1))
     if not names and SELF_REFERENCE.match(rest):

@@ -265,6 +265,16 @@ _SITE_CODE = re.compile(r"(?:网站标识码|网站识别码)\s*[:：]?\s*(\d{10
                         r"|公安备案号?\s*[:：]?\s*(\d{14})")
 
 
+_SITE_OWNER = re.compile(r"主办(?:单位)?\s*[:：]\s*([\u4e00-\u9fff（）()]{4,30}?)"
+                         r"(?=\s|$|[|｜,，;；]|承办|技术|协办|地址)")
+
+
+def site_owner(text: str) -> str:
+    """Who runs the site, from its footer (主办单位：某某县人民政府办公室); "" if the page does not say."""
+    match = _SITE_OWNER.search(text or "")
+    return match.group(1) if match else ""
+
+
 def site_code(text: str) -> str:
     """The six-digit division code that begins a page's 政府网站标识码 (4403040003) or 公安备案号
     (44030402002541): the code of the government that runs the site; "" if the page shows neither."""
@@ -718,6 +728,7 @@ def build_page(
     """The Page, once info lines are lifted out of the text and the text is checked to be a report."""
     lines = split_info_lines(lines, meta)
     check_main_text(lines, attachments, link_texts(root))
+    body_text = root.xpath("string(//body)") if root.find("body") is not None else ""
     return Page(
         adapter=adapter,
         text="\n".join(lines),
@@ -725,8 +736,8 @@ def build_page(
         published_date=meta.date(),
         publisher=meta.publisher,
         index_number=meta.index_number,
-        site_name=meta.site_name,
-        site_code=site_code(root.xpath("string(//body)") if root.find("body") is not None else ""),
+        site_name=meta.site_name or site_owner(body_text),
+        site_code=site_code(body_text),
         tables=tables,
         attachments=attachments,
     )

@@ -19,6 +19,7 @@ from pipeline.parse.adapters.base import (
     normalize_line,
     pick_title,
     site_code,
+    site_owner,
     title_candidates,
     title_score,
 )
@@ -85,5 +86,6 @@ def read(text: str) -> Page:
         published_date=meta.date(),
         publisher=meta.publisher,
         index_number=meta.index_number,
+        site_name=site_owner(text),
         site_code=site_code(text),
     )
