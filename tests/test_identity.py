@@ -74,6 +74,16 @@ def test_html_page_title_wins_over_the_site_name_in_its_heading():
     assert page.title == "某某县2023年法治政府建设工作报告"
 
 
+def test_html_date_printed_under_the_title_and_links_to_other_reports_are_no_title():
+    html = ("<html><head><meta charset='utf-8'><title>某某县人民政府</title></head><body>"
+            "<ul><li><a href='/a.html'>某某县2022年法治政府建设年度报告</a></li></ul>"
+            "<div class='title'>某某县2023年法治政府建设年度报告</div><div class='date'>2024-03-18</div>"
+            "<div class='TRS_Editor'>" + "".join(f"<p>{line}</p>" for line in BODY.format(who="我县").splitlines())
+            + "</div></body></html>")
+    page = read_page(html.encode("utf-8"), Capture("ab" * 32, "", url="http://www.example.gov.cn/1.html"))
+    assert (page.title, page.published_date) == ("某某县2023年法治政府建设年度报告", "2024-03-18")
+
+
 # ---------------------------------------------------------------- info tables
 
 

@@ -259,6 +259,18 @@ def pick_title(candidates: Iterable[str]) -> str:
     return best[2] if best[0] >= TITLE_MIN else ""
 
 
+_BARE_DATE = re.compile(r"^[•·\-\s]*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?"
+                        r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+                        r"(?:\s+\S{1,20})?$")
+_STALE_DATE = re.compile(r"星期|礼拜|今天|今日")
+
+
+def is_date_line(line: str) -> bool:
+    """A line holding only a date (and a time or a short source), the way pages print their publication date
+    under the title; a site's date banner (2019年12月3日星期二) is not one."""
+    return bool(_BARE_DATE.match(line)) and not _STALE_DATE.search(line)
+
+
 # ---------------------------------------------------------------- site identity
 
 _SITE_CODE = re.compile(r"(?:网站标识码|网站识别码)\s*[:：]?\s*(\d{10})|公网安备\s*(\d{14})"
@@ -729,11 +741,13 @@ def build_page(
     lines = split_info_lines(lines, meta)
     check_main_text(lines, attachments, link_texts(root))
     body_text = root.xpath("string(//body)") if root.find("body") is not None else ""
+    top = top_lines(root)
+    title = page_title(root, meta.title, top)
     return Page(
         adapter=adapter,
         text="\n".join(lines),
-        title=page_title(root, meta.title),
-        published_date=meta.date(),
+        title=title,
+        published_date=meta.published_date or date_under_title(top, title) or meta.written_date,
         publisher=meta.publisher,
         index_number=meta.index_number,
         site_name=meta.site_name or site_owner(body_text),
@@ -746,13 +760,28 @@ def build_page(
 TITLE_SCAN_NODES = 3000  # a page states its title near the top
 
 
-def page_title(root: html.HtmlElement, found: str) -> str:
+def top_lines(root: html.HtmlElement) -> list[str]:
+    """The first lines of the page, link texts left out (a list of other reports is no title)."""
+    body = root.find("body")
+    links = link_texts(root)
+    lines = element_lines(body if body is not None else root, max_nodes=TITLE_SCAN_NODES)[:80]
+    return [line for line in lines if line not in links]
+
+
+def page_title(root: html.HtmlElement, found: str, top: list[str]) -> str:
     """The title an adapter found, unless another place the page states one looks more like a report title:
     the headings, the <title> without the site's suffix, the top lines of the page (a title broken over two
     lines joined). A site name, date banner, breadcrumb or column name never wins over a report title."""
     headings = [normalize_line(n.text_content()) for n in root.xpath("//h1 | //h2 | //h3")[:20]]
-    body = root.find("body")
-    top = element_lines(body if body is not None else root, max_nodes=TITLE_SCAN_NODES)[:80]
-    top = [line for line in top if not is_info_line(line)]
-    picked = pick_title([found, *headings, title_from_title_tag(root), *title_candidates(top)])
+    candidates = title_candidates([line for line in top if not is_info_line(line)])
+    picked = pick_title([found, *headings, title_from_title_tag(root), *candidates])
     return picked or clean_title(found)
+
+
+def date_under_title(lines: list[str], title: str) -> str:
+    """The date printed alone on one of the lines just under the title, if any (YYYY-MM-DD)."""
+    squashed = re.sub(r"\s+", "", title)
+    at = next((i for i, line in enumerate(lines) if squashed and re.sub(r"\s+", "", line).endswith(squashed)), -1)
+    if at < 0:
+        return ""
+    return next((normalize_date(line) for line in lines[at + 1:at + 4] if is_date_line(line)), "")

@@ -11,6 +11,7 @@ from pipeline.parse.adapters.base import (
     PageError,
     clean_lines,
     is_breadcrumb,
+    is_date_line,
     is_furniture,
     is_info_line,
     join_label_lines,
@@ -25,27 +26,15 @@ from pipeline.parse.adapters.base import (
 )
 
 NAME = "text"
-HEADER_LINES = 20  # how far down a saved page's furniture (breadcrumb, title, info table) may reach
+HEADER_LINES = 30  # how far down a saved page's furniture (breadcrumb, title, info table) may reach
 _PROSE = re.compile(r"[。；！？]$|[，,].{8,}")
-_BARE_DATE = re.compile(r"^[•·\-\s]*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?"
-                        r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
-                        r"(?:\s+\S{1,20})?$")
-_STALE_DATE = re.compile(r"星期|礼拜|今天|今日")
-
-
 def is_prose(line: str) -> bool:
     """A line of report text rather than page furniture or a heading."""
     return len(line) >= 60 and not is_info_line(line) or bool(_PROSE.search(line)) and not is_info_line(line)
 
 
-def _is_date_line(line: str) -> bool:
-    """A line holding only a date (and a time or a short source), the way pages print their publication date;
-    a site's date banner (2019年12月3日星期二) is not one."""
-    return bool(_BARE_DATE.match(line)) and not _STALE_DATE.search(line)
-
-
 def _is_page_line(line: str) -> bool:
-    return (is_info_line(line) or is_breadcrumb(line) or is_furniture(line) or _is_date_line(line)
+    return (is_info_line(line) or is_breadcrumb(line) or is_furniture(line) or is_date_line(line)
             or title_score(line) >= TITLE_MIN)
 
 
@@ -61,7 +50,7 @@ def _header(lines: list[str], raw_lines: list[str]) -> tuple[Meta, int]:
         if is_info_line(line):
             meta.add(**label_values(line))
     for line in top[:start]:
-        if _is_date_line(line):
+        if is_date_line(line):
             meta.add(published_date=normalize_date(line))
     candidates = [line for line in raw_lines[:HEADER_LINES]
                   if not (is_info_line(line) or is_breadcrumb(line) or is_prose(line))]
