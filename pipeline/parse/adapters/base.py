@@ -87,6 +87,8 @@ _LABELS: dict[str, str] = {
     "印发日期": "written_date",
     "生成日期": "written_date",
     "公文生成日期": "written_date",
+    "更新时间": "written_date",  # a date the page shows, used only when it shows no better one
+    "更新日期": "written_date",
     "信息索引号": "index_number",
     "索引号": "index_number",
     "信息来源": "publisher",
