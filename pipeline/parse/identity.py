@@ -399,7 +399,7 @@ def identify(issuer: Issuer, year: int | None, hints: list[str], entry_parent: s
     if issuer.street:
         return Place(issuer.street, "street", parent, code, checks, government=div.name if div else gov_name)
     if issuer.department:
-        written = "".join(issuer.names) if issuer.names else gov_name
+        written = "".join(issuer.names) if issuer.names else gov_name or issuer.generic  # 区司法局 when unplaced
         return Place(written + _department_name(issuer.department), "department", parent, code, checks,
                      government=div.name if div else gov_name)
     gov_name = div.name if div else gov_name  # the official name: 昌吉回族自治州 for 昌吉州
