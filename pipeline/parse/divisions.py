@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -177,14 +177,15 @@ def _by_code() -> dict[str, list[tuple[str, tuple[int, int, str, str, str, str]]
     return index
 
 
-def _readings(name: str, style: Style) -> set[str]:
+@cache
+def _readings(name: str, style: Style) -> frozenset[str]:
     """Every way pypinyin reads `name` in `style` (长宁 is changning and zhangning), at most 16 of them."""
     readings = {""}
     for options in pinyin(name, style=style, heteronym=True):
         readings = {r + o.lower() for r in readings for o in options[:2]}
         if len(readings) > 16:
             readings = set(sorted(readings)[:16])
-    return readings
+    return frozenset(readings)
 
 
 def _host_keys(name: str, city: str, province: str) -> set[str]:
