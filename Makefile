@@ -52,11 +52,12 @@ test: $(STAMP)  ## run the test suite and ruff
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-eval: $(STAMP)  ## precision, recall and misses: facts on tests/gold and the two held-out sets, indicators on tests/realindicators
+eval: $(STAMP)  ## precision, recall and misses: facts on tests/gold and the held-out sets, indicators on tests/realindicators, identity on tests/realpages
 	$(BIN)/python -m pipeline.run.evaluate
 	$(BIN)/python -m pipeline.run.evaluate --gold-dir tests/heldout --corpus-dir tests/heldout
 	$(BIN)/python -m pipeline.run.evaluate --gold-dir tests/heldout2 --corpus-dir tests/heldout2
 	$(BIN)/python -m pipeline.run.evaluate_indicators
+	$(BIN)/python -m pipeline.run.evaluate_identity --pages-dir tests/realpages
 
 bench: $(STAMP)  ## benchmarks: extraction, fetch politeness, builds of 1,000 and 10,000 reports (~10 min)
 	$(BIN)/python bench/bench_extract.py

@@ -41,6 +41,7 @@ class Page:
     publisher: str = ""
     index_number: str = ""  # 索引号
     site_name: str = ""
+    site_code: str = ""  # division code from the footer's 政府网站标识码 / 公安备案号: whose site this is
     tables: list[Table] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)  # absolute URLs
     checks: list[Check] = field(default_factory=list)  # problems worked around: mislabelled charset, cut page
@@ -97,6 +98,7 @@ class Report:
     capture: str  # html | text | pdf ...
     adapter: str
     index_number: str = ""
+    government: str = ""  # the government the reporting body is or belongs to (福田区 for 华富街道)
     report_id: str = ""
     n_chars: int = 0
     n_facts: int = 0

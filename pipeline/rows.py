@@ -36,6 +36,7 @@ class ReportRows:
     facts: list[dict] = field(default_factory=list)
     indicators: list[dict] = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)
+    mirrors: list[dict] = field(default_factory=list)  # filled by the build across captures, never per capture
 
 
 def record_fields(record: object) -> dict:

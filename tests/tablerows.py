@@ -1,4 +1,4 @@
-"""A small, valid set of table rows: one report with a section, two facts, an indicator and a check."""
+"""A small, valid set of table rows: one report with a section, two facts, an indicator, a check and a mirror."""
 
 SHA = "0" * 64
 
@@ -8,7 +8,8 @@ def valid_table_rows() -> dict[str, list[dict]]:
     rid = "r0123456789ab"
     return {
         "reports": [{"report_id": rid, "title": "某区2024年法治政府建设年度报告", "jurisdiction": "某区",
-                     "level": "district", "parent": "某市", "division_code": "440304", "year": 2024,
+                     "government": "某区", "level": "district", "parent": "某市", "division_code": "440304",
+                     "year": 2024,
                      "published_date": "2025-02-12", "publisher": "某区政府办公室", "index_number": "",
                      "url": "http://a.gov.cn/1.html", "raw_sha256": SHA, "capture": "html", "adapter": "trs",
                      "n_chars": 40, "n_facts": 2}],
@@ -29,4 +30,6 @@ def valid_table_rows() -> dict[str, list[dict]]:
                         "fact_id": f"{rid}-0001"}],
         "checks": [{"report_id": rid, "fact_id": "", "check": "catalogue_disagrees", "severity": "info",
                     "message": "..."}],
+        "mirrors": [{"report_id": rid, "url": "http://b.gov.cn/2.html", "raw_sha256": "1" * 64,
+                     "fetched_at": "2025-03-01T08:00:00Z", "similarity": 0.93}],
     }

@@ -36,10 +36,10 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_build_writes_every_table_and_the_package(built):
     _, out = built
-    for table in ("reports", "sections", "facts", "indicators", "checks"):
+    for table in ("reports", "sections", "facts", "indicators", "checks", "mirrors"):
         assert (out / f"{table}.parquet").exists() and (out / f"{table}.csv").exists()
     package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
-    assert len(package["resources"]) == 10
+    assert len(package["resources"]) == 12
     assert "admin_reconsideration_received" in (out / "CODEBOOK.md").read_text(encoding="utf-8")
 
 

@@ -48,15 +48,26 @@ def test_futian_2024_full_record():
     ("广东省人民政府办公厅2022年法治政府建设年度报告", {}, ("广东省人民政府办公厅", "department", "广东省", "440000")),
     ("华富街道2025年法治政府建设年度报告", {"parent": "福田区"}, ("华富街道", "street", "福田区", "440304")),
     ("深圳市福田区华富街道办事处2024年法治政府建设年度报告", {}, ("华富街道", "street", "福田区", "440304")),
-    ("2023年度罗山县法治政府建设工作情况报告", {}, ("罗山县", "county", "信阳市", "411521")),
-    ("四川省人民政府关于2022年法治政府建设情况的报告", {}, ("四川省", "province", "", "510000")),
-    ("淮安市2017年法治政府建设工作报告", {}, ("淮安市", "city", "江苏省", "320800")),
-    ("上海市闵行区人民政府关于2025年度法治政府建设情况的报告", {}, ("闵行区", "district", "上海市", "310112")),
+    ("2023年度罗山县法治政府建设工作情况报告", {}, ("罗山县", "county", "罗山县", "411521")),
+    ("四川省人民政府关于2022年法治政府建设情况的报告", {}, ("四川省", "province", "四川省", "510000")),
+    ("淮安市2017年法治政府建设工作报告", {}, ("淮安市", "city", "淮安市", "320800")),
+    ("上海市闵行区人民政府关于2025年度法治政府建设情况的报告", {}, ("闵行区", "district", "闵行区", "310112")),
 ])
-def test_levels_parents_and_codes(title, entry, expected):
+def test_levels_governments_and_codes(title, entry, expected):
     report, checks = build(title, entry=entry)
-    assert (report.jurisdiction, report.level, report.parent, report.division_code) == expected
+    assert (report.jurisdiction, report.level, report.government, report.division_code) == expected
     assert checks == []
+
+
+@pytest.mark.parametrize(("title", "parent"), [
+    ("深圳市市场监督管理局2022年法治政府建设年度报告", "广东省"),  # a department: the government above its own
+    ("深圳市福田区华富街道办事处2024年法治政府建设年度报告", "深圳市"),  # a street: the city above its district
+    ("2023年度罗山县法治政府建设工作情况报告", "信阳市"),
+    ("四川省人民政府关于2022年法治政府建设情况的报告", ""),
+    ("上海市闵行区人民政府关于2025年度法治政府建设情况的报告", "上海市"),
+])
+def test_parent_is_the_government_above_the_reporters_government(title, parent):
+    assert build(title)[0].parent == parent
 
 
 def test_a_2025_report_uses_the_last_table_year():
@@ -66,7 +77,8 @@ def test_a_2025_report_uses_the_last_table_year():
 
 def test_street_placed_by_the_site_name():
     report, _ = build("华富街道办事处2024年法治政府建设年度报告", site="深圳市福田区人民政府")
-    assert (report.level, report.parent, report.division_code) == ("street", "福田区", "440304")
+    assert (report.level, report.government, report.parent, report.division_code) == (
+        "street", "福田区", "深圳市", "440304")
 
 
 def test_street_of_unknown_county_has_no_code():
@@ -77,8 +89,8 @@ def test_street_of_unknown_county_has_no_code():
 
 def test_department_named_by_its_kind_of_place_only():
     report, _ = build("区司法局2022年法治政府建设年度报告", site="深圳市福田区人民政府")
-    assert (report.jurisdiction, report.level, report.parent, report.division_code) == (
-        "福田区司法局", "department", "福田区", "440304")
+    assert (report.jurisdiction, report.level, report.government, report.parent, report.division_code) == (
+        "福田区司法局", "department", "福田区", "深圳市", "440304")
 
 
 def test_ambiguous_name_without_parent_is_not_guessed():

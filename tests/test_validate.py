@@ -150,7 +150,8 @@ def test_the_committed_suites_are_the_ones_run(table_rows):
     suites["reports"] = {"expectations": [
         {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "level", "value_set": ["city"]}}]}
     result = validate(table_rows, suites=suites)
-    assert result.evaluated == {"reports": 1, "sections": 0, "facts": 0, "indicators": 0, "checks": 0}
+    assert result.evaluated == {"reports": 1, "sections": 0, "facts": 0, "indicators": 0, "checks": 0,
+                                "mirrors": 0}
     assert [(f.table, f.column) for f in result.failures] == [("reports", "level")]
 
 
@@ -197,7 +198,7 @@ def test_summary_fits_a_screen_and_counts_everything(broken_run):
     assert failed == 4  # kind, fact_id, indicator_id, row count
     assert facts_line.split() == ["facts", "2", str(result.evaluated["facts"]),
                                   str(result.evaluated["facts"] - failed), str(failed)]
-    assert lines[6] == "checks by severity: error 0, warning 0, info 1"
+    assert lines[1 + len(TABLES)] == "checks by severity: error 0, warning 0, info 1"
     assert any(line.startswith("  critical: facts.kind") for line in lines)
     assert any(line.startswith("  warning: facts.*: expect_table_row_count") for line in lines)
 

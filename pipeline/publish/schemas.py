@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from pipeline import SCHEMA_DIR
 
-TABLES = ("reports", "sections", "facts", "indicators", "checks")
+TABLES = ("reports", "sections", "facts", "indicators", "checks", "mirrors")
 
 _ARROW_TYPES = {
     "string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),

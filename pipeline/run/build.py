@@ -39,6 +39,7 @@ from pipeline.run.cache import (
     parser_version,
     write_stamp,
 )
+from pipeline.run.mirrors import MirrorPlan, Record, group_mirrors, record_of
 
 log = logging.getLogger(__name__)
 POOL_MIN_JOBS = 16  # fewer captures are read in this process: starting a pool costs more
@@ -48,6 +49,7 @@ FAILED_CHECKS = {"unreadable_page", "build_failed"}  # checks that mean a page c
 SORT_KEYS = {
     "reports": ["report_id"], "sections": ["report_id", "char_start", "level"], "facts": ["fact_id"],
     "indicators": ["report_id", "indicator_id"], "checks": ["report_id", "fact_id", "check", "message"],
+    "mirrors": ["report_id", "url", "raw_sha256"],
 }
 
 
@@ -155,10 +157,16 @@ def collect_rows(raw_dir: Path, taxonomy: list[Indicator], *, cache: RowCache | 
     total = ReportRows()
     jobs = parse_plan(raw_dir, cache.version if cache else None)
     stats.reports = len(jobs)
+    records = []
     for job in jobs:
         rows = _rows_for(job, taxonomy, cache, stats)
+        records.append(record_of(rows, job.capture.fetched_at))
         for table in TABLES:
             getattr(total, table).extend(rows[table])
+    plan = group_mirrors([r for r in records if r])
+    for table in TABLES:
+        setattr(total, table, [row for row in getattr(total, table) if not _mirrored(table, row, plan)])
+    total.mirrors, total.checks = plan.mirrors, total.checks + plan.checks
     return total
 
 
@@ -173,17 +181,21 @@ def frames_from_rows(rows: ReportRows) -> dict[str, pd.DataFrame]:
 
 
 def _batch_frames(jobs: list[ParseJob], taxonomy: list[Indicator],
-                  cache: RowCache | None) -> tuple[dict[str, pd.DataFrame], BuildStats]:
-    """Typed frames of a batch of jobs, and its cache hits and misses. Strings are Arrow-backed: a third of
-    the memory of Python strings, and cheap to send between processes."""
+                  cache: RowCache | None) -> tuple[dict[str, pd.DataFrame], BuildStats, list[Record]]:
+    """Typed frames of a batch of jobs, its cache hits and misses, and each capture's small identity record
+    (for grouping mirrors). Strings are Arrow-backed: a third of the memory of Python strings, and cheap to
+    send between processes."""
     stats = BuildStats()
     pending: dict[str, list[dict]] = {table: [] for table in TABLES}
+    records = []
     for job in jobs:
         rows = _rows_for(job, taxonomy, cache, stats)
+        if record := record_of(rows, job.capture.fetched_at):
+            records.append(record)
         for table in TABLES:
             pending[table].extend(rows[table])
     with pd.option_context("mode.string_storage", STRING_STORAGE):
-        return {table: typed_frame(table, pending[table]) for table in TABLES}, stats
+        return {table: typed_frame(table, pending[table]) for table in TABLES}, stats, records
 
 
 _WORKER: dict = {}
@@ -198,7 +210,7 @@ def _init_worker(taxonomy: list[Indicator], cache: RowCache | None) -> None:
             handler.maxBytes = 0
 
 
-def _batch_job(jobs: list[ParseJob]) -> tuple[dict[str, pd.DataFrame], BuildStats]:
+def _batch_job(jobs: list[ParseJob]) -> tuple[dict[str, pd.DataFrame], BuildStats, list[Record]]:
     return _batch_frames(jobs, _WORKER["taxonomy"], _WORKER["cache"])
 
 
@@ -209,7 +221,7 @@ def _batches(jobs: list[ParseJob], workers: int) -> list[list[ParseJob]]:
 
 
 def _frames_of_batches(batches: list[list[ParseJob]], taxonomy: list[Indicator], cache: RowCache | None,
-                       workers: int) -> Iterator[tuple[dict[str, pd.DataFrame], BuildStats]]:
+                       workers: int) -> Iterator[tuple[dict[str, pd.DataFrame], BuildStats, list[Record]]]:
     """Each batch's frames in batch order, by `workers` processes (here when 1). Workers read the bytes and
     cache entries themselves and write their own entries; if the pool dies, the rest is done here."""
     done = 0
@@ -234,7 +246,10 @@ def collect_frames(jobs: list[ParseJob], taxonomy: list[Indicator], cache: RowCa
     stats = stats if stats is not None else BuildStats()
     stats.reports, stats.workers = len(jobs), workers if workers > 1 and len(jobs) >= POOL_MIN_JOBS else 1
     chunks: dict[str, list[pd.DataFrame]] = {table: [] for table in TABLES}
-    for frames, counts in _frames_of_batches(_batches(jobs, stats.workers), taxonomy, cache, stats.workers):
+    records: list[Record] = []
+    for frames, counts, batch_records in _frames_of_batches(_batches(jobs, stats.workers), taxonomy, cache,
+                                                            stats.workers):
+        records += batch_records
         stats.cache_hits += counts.cache_hits
         stats.cache_misses += counts.cache_misses
         stats.failed_new += counts.failed_new
@@ -249,7 +264,31 @@ def collect_frames(jobs: list[ParseJob], taxonomy: list[Indicator], cache: RowCa
             del parts
             frames[table] = sorted_frame(table, joined)
             del joined
-    return frames
+    return without_mirrors(frames, group_mirrors(records))
+
+
+def _mirrored(table: str, row: dict, plan: MirrorPlan) -> bool:
+    """A row a mirror contributed and its report already has; a mirror's own capture checks (cut off, wrong
+    charset) are kept, since they concern that capture."""
+    return row["report_id"] in plan.dropped and not (table == "checks" and not row.get("fact_id"))
+
+
+def _mirrored_rows(table: str, frame: pd.DataFrame, plan: MirrorPlan) -> pd.Series:
+    """_mirrored over a frame."""
+    dropped = frame["report_id"].isin(plan.dropped)
+    return dropped & frame["fact_id"].notna() if table == "checks" else dropped
+
+
+def without_mirrors(frames: dict[str, pd.DataFrame], plan: MirrorPlan) -> dict[str, pd.DataFrame]:
+    """The tables with the rows of mirrored captures dropped, the mirrors table and the mirror checks added."""
+    with pd.option_context("mode.string_storage", STRING_STORAGE):
+        out = {table: frame[~_mirrored_rows(table, frame, plan)].reset_index(drop=True) if plan.dropped
+               else frame for table, frame in frames.items()}
+        out["mirrors"] = sorted_frame("mirrors", typed_frame("mirrors", plan.mirrors))
+        if plan.checks:
+            checks = pd.concat([out["checks"], typed_frame("checks", plan.checks)], ignore_index=True)
+            out["checks"] = sorted_frame("checks", checks)
+    return out
 
 
 def package_sources(reports: pd.DataFrame) -> list[dict]:

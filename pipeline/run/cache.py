@@ -36,9 +36,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # it; a new module elsewhere counts by itself, so a forgotten entry costs a needless re-parse, never a stale row.
 NOT_PARSING = ("fetch/", "publish/", "run/", "__main__.py")
 PARSING_PACKAGES = ("trafilatura", "cnloc", "cn2an", "lxml", "lxml_html_clean", "charset-normalizer", "pypdf",
-                    "openpyxl", "xlrd", "olefile", "rapidocr-onnxruntime")
+                    "openpyxl", "xlrd", "olefile", "rapidocr-onnxruntime", "pypinyin")
 OUTPUT_PACKAGES = ("pandas", "pyarrow", "great-expectations")
-OUTPUT_MODULES = ("run/build.py", "publish/", "__init__.py")  # what turns parsed rows into files
+OUTPUT_MODULES = ("run/build.py", "run/mirrors.py", "publish/", "__init__.py")  # what turns parsed rows into files
 IGNORED_CAPTURE_FIELDS = {"fetched_at"}  # a re-fetch of identical bytes must not re-parse the page
 MAGIC = b"FZRC1\n"
 

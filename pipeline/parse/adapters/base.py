@@ -80,23 +80,42 @@ _LABELS: dict[str, str] = {
     "发布时间": "published_date",
     "公开日期": "published_date",
     "公开时间": "published_date",
+    "发文日期": "published_date",
+    "日期": "published_date",
+    "时间": "published_date",
     "成文日期": "written_date",
     "印发日期": "written_date",
+    "生成日期": "written_date",
+    "公文生成日期": "written_date",
+    "更新时间": "written_date",  # a date the page shows, used only when it shows no better one
+    "更新日期": "written_date",
     "信息索引号": "index_number",
     "索引号": "index_number",
     "信息来源": "publisher",
     "发布机构": "publisher",
     "发文机关": "publisher",
+    "发文单位": "publisher",
+    "发文机构": "publisher",
+    "公开单位": "publisher",
+    "信息提供单位": "publisher",
     "发布单位": "publisher",
     "文章来源": "publisher",
     "来源": "publisher",
     "转载来源": "",
-    "生成日期": "",
     "主题分类": "",
+    "组配分类": "",
+    "体裁分类": "",
     "分类": "",
-    "名称": "",
-    "标题": "",
+    "主题": "",
+    "文件名称": "title",
+    "名称": "title",
+    "标题": "title",
+    "公文种类": "",
+    "公开方式": "",
+    "公开范围": "",
     "发文字号": "",
+    "文件编号": "",
+    "统一编号": "",
     "文号": "",
     "主题词": "",
     "关键词": "",
@@ -114,10 +133,14 @@ _LABELS: dict[str, str] = {
     "字号": "",
 }
 _LABEL_ORDER = sorted(_LABELS, key=len, reverse=True)
+_LABEL_ALTERNATIVES = "|".join(r"[ \t\u3000]*".join(map(re.escape, label)) for label in _LABEL_ORDER)
+# a label ends in a colon; without one (a table cell written out as text: "发布机构 XX 发布日期 2018-05-31") it must
+# start the line or follow a space, bar or bullet, and be followed by a space or bar, so prose never matches
 _LABEL_RE = re.compile(
-    "(" + "|".join(r"\s*".join(map(re.escape, label)) for label in _LABEL_ORDER) + r")\s*[:：]"
+    rf"(?:({_LABEL_ALTERNATIVES})[ \t\u3000]*[:：]"
+    rf"|(?:^|(?<=[\s|｜•·\-]))({_LABEL_ALTERNATIVES})(?=[ \t\u3000]*[|｜]|[ \t\u3000]+\S))"
 )
-_VALUE_JUNK = " \t|｜【】[]（）()"
+_VALUE_JUNK = " \t|｜【】[]（）()•·-—"
 
 
 def _label_key(raw: str) -> str:
@@ -131,13 +154,15 @@ def label_values(line: str) -> dict[str, str]:
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
         value = line[match.end() : end].strip(_VALUE_JUNK)
-        name = _LABELS.get(_label_key(match.group(1)), "")
+        name = _LABELS.get(_label_key(match.group(1) or match.group(2)), "")
         if not name or not value or name in found:
             continue
         if name in ("published_date", "written_date"):
             value = normalize_date(value)
         elif name == "index_number":
             value = value.split()[0]
+        elif name == "title":
+            value = clean_title(value)
         else:
             value = re.sub(r"\s+", " ", value)[:100]
         if value:
@@ -153,6 +178,122 @@ def is_info_line(line: str) -> bool:
     if not matches:
         return False
     return matches[0].start() <= 2 or len(matches) >= 2
+
+
+def join_label_lines(lines: list[str]) -> list[str]:
+    """Lines where a label left without its value ("名    称 :" then the value on the next line, as an info
+    table reads once written out as text) is joined to the short line that follows."""
+    out: list[str] = []
+    for line in lines:
+        if out and _ends_with_empty_label(out[-1]) and len(line) <= 100 and not _PROSE_END.search(line):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
+_PROSE_END = re.compile(r"[。；！？]$")
+
+
+def _ends_with_empty_label(line: str) -> bool:
+    """A line ending in a label without its value: "名 称 :", "发文机关：", or a label alone (<dt>发布机构</dt>)."""
+    if _label_key(line.strip(_VALUE_JUNK + ":：")) in _LABELS:
+        return True
+    matches = list(_LABEL_RE.finditer(line))
+    return bool(matches) and len(line) <= 120 and not line[matches[-1].end():].strip(_VALUE_JUNK)
+
+
+
+
+# ---------------------------------------------------------------- titles
+
+_YEAR_WORD = re.compile(r"(?:19|20)\d{2}\s*年|[〇零一二三四五六七八九]{4}年")
+_TOPIC = re.compile(r"法治政府|依法行政|法治建设|法治.{0,6}建设")
+_TITLE_END = re.compile(r"(?:报告|情况|总结|汇报)(?:[（(][^）)]{1,20}[）)])?$")
+_NOT_TITLE = re.compile(r"星期|今天是|当前位置|您的位置|首页|网站|门户|ICP|版权|[>＞|｜]|[，,。；：:！？]"
+                        r"|^\d{4}\s*[-/.]|^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[、.．])")
+_COLUMN_TAG = re.compile(r"^\s*[【\[［][^】\]］]{1,20}[】\]］]\s*")
+_ISSUER_END = re.compile(r"(?:政府|委员会|局|厅|委|办公室|街道|办事处|管委会|党组)$")
+_ISSUED = re.compile(r"^(?:关于|(?:19|20)\d{2}\s*年)")  # a title's body after its issuer's name
+_CONTINUES = re.compile(r"^(?:建设|工作|情况|年度|报告)")
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff\d])")
+
+
+def clean_title(title: str) -> str:
+    """A title without a leading column tag (【法治建设报告】), a label (标 题), a site-name suffix or stray spaces."""
+    title = normalize_line(_COLUMN_TAG.sub("", title or ""))
+    title = re.sub(r"^(?:标[ \t\u3000]*题|名[ \t\u3000]*称|文件名称)[ \t\u3000]*[:：]?\s*", "", title)
+    title = re.split(r"\s*(?:--|——|_|\||｜|\s-\s)\s*", title)[0]
+    return _CJK_GAP.sub("", title).strip(" \u3000《》")
+
+
+def title_score(line: str) -> int:
+    """How much a line looks like a report title: a year, the topic (法治政府, 依法行政), a title's ending
+    (报告, 情况); date banners, site names, breadcrumbs, column names and prose score below TITLE_MIN."""
+    if not 6 <= len(line) <= 90 or _NOT_TITLE.search(line):
+        return 0
+    return (3 * bool(_YEAR_WORD.search(line)) + 3 * bool(_TOPIC.search(line)) + 2 * bool(_TITLE_END.search(line))
+            + bool("报告" in line))
+
+
+TITLE_MIN = 6  # the topic and a year, or the topic and a report's ending
+
+
+def title_candidates(lines: list[str]) -> list[str]:
+    """Titles the top lines state: each line, cleaned, and a title broken over two lines joined (太康县人民政府 /
+    关于2023年法治政府建设情况的报告) when the first names the issuer or the second cannot stand alone."""
+    cleaned = [clean_title(line) for line in lines]
+    found: list[str] = []
+    for i, line in enumerate(cleaned):
+        nxt = cleaned[i + 1] if i + 1 < len(cleaned) else ""
+        if (nxt and nxt != line and not _TITLE_END.search(line) and _TITLE_END.search(nxt) and len(line) <= 40
+                and (_ISSUER_END.search(line) and _ISSUED.match(nxt) or _CONTINUES.match(nxt))
+                and title_score(line + nxt) >= TITLE_MIN):
+            found.append(line + nxt)
+        found.append(line)
+    return found
+
+
+def pick_title(candidates: Iterable[str]) -> str:
+    """The candidate that looks most like a report title (the first among equals); "" when none does."""
+    scored = [(title_score(c), -i, c) for i, c in enumerate(candidates) if c]
+    best = max(scored, default=(0, 0, ""))
+    return best[2] if best[0] >= TITLE_MIN else ""
+
+
+_BARE_DATE = re.compile(r"^[•·\-\s]*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?"
+                        r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+                        r"(?:\s+\S{1,20})?$")
+_STALE_DATE = re.compile(r"星期|礼拜|今天|今日")
+
+
+def is_date_line(line: str) -> bool:
+    """A line holding only a date (and a time or a short source), the way pages print their publication date
+    under the title; a site's date banner (2019年12月3日星期二) is not one."""
+    return bool(_BARE_DATE.match(line)) and not _STALE_DATE.search(line)
+
+
+# ---------------------------------------------------------------- site identity
+
+_SITE_CODE = re.compile(r"(?:网站标识码|网站识别码)\s*[:：]?\s*(\d{10})|公网安备\s*(\d{14})"
+                        r"|公安备案号?\s*[:：]?\s*(\d{14})")
+
+
+_SITE_OWNER = re.compile(r"主办(?:单位)?\s*[:：]\s*([\u4e00-\u9fff（）()]{4,30}?)"
+                         r"(?=\s|$|[|｜,，;；]|承办|技术|协办|地址)")
+
+
+def site_owner(text: str) -> str:
+    """Who runs the site, from its footer (主办单位：某某县人民政府办公室); "" if the page does not say."""
+    match = _SITE_OWNER.search(text or "")
+    return match.group(1) if match else ""
+
+
+def site_code(text: str) -> str:
+    """The six-digit division code that begins a page's 政府网站标识码 (4403040003) or 公安备案号
+    (44030402002541): the code of the government that runs the site; "" if the page shows neither."""
+    match = _SITE_CODE.search(text or "")
+    return next((g[:6] for g in match.groups() if g), "") if match else ""
 
 
 # ---------------------------------------------------------------- furniture lines
@@ -364,7 +505,7 @@ def first_text(root: html.HtmlElement, xpaths: Iterable[str]) -> str:
 def meta_from_labels(lines: Iterable[str]) -> Meta:
     """Fields from every info line among `lines` (first value per field wins)."""
     meta = Meta()
-    for line in lines:
+    for line in join_label_lines(list(lines)):
         if is_info_line(line):
             meta.add(**label_values(line))
     return meta
@@ -601,14 +742,48 @@ def build_page(
     """The Page, once info lines are lifted out of the text and the text is checked to be a report."""
     lines = split_info_lines(lines, meta)
     check_main_text(lines, attachments, link_texts(root))
+    body_text = root.xpath("string(//body)") if root.find("body") is not None else ""
+    top = top_lines(root)
+    title = page_title(root, meta.title, top)
     return Page(
         adapter=adapter,
         text="\n".join(lines),
-        title=meta.title,
-        published_date=meta.date(),
+        title=title,
+        published_date=meta.published_date or date_under_title(top, title) or meta.written_date,
         publisher=meta.publisher,
         index_number=meta.index_number,
-        site_name=meta.site_name,
+        site_name=meta.site_name or site_owner(body_text),
+        site_code=site_code(body_text),
         tables=tables,
         attachments=attachments,
     )
+
+
+TITLE_SCAN_NODES = 3000  # a page states its title near the top
+
+
+def top_lines(root: html.HtmlElement) -> list[str]:
+    """The first lines of the page, link texts left out (a list of other reports is no title)."""
+    body = root.find("body")
+    links = link_texts(root)
+    lines = element_lines(body if body is not None else root, max_nodes=TITLE_SCAN_NODES)[:80]
+    return [line for line in lines if line not in links]
+
+
+def page_title(root: html.HtmlElement, found: str, top: list[str]) -> str:
+    """The title an adapter found, unless another place the page states one looks more like a report title:
+    the headings, the <title> without the site's suffix, the top lines of the page (a title broken over two
+    lines joined). A site name, date banner, breadcrumb or column name never wins over a report title."""
+    headings = [normalize_line(n.text_content()) for n in root.xpath("//h1 | //h2 | //h3")[:20]]
+    candidates = title_candidates([line for line in top if not is_info_line(line)])
+    picked = pick_title([found, *headings, title_from_title_tag(root), *candidates])
+    return picked or clean_title(found)
+
+
+def date_under_title(lines: list[str], title: str) -> str:
+    """The date printed alone on one of the lines just under the title, if any (YYYY-MM-DD)."""
+    squashed = re.sub(r"\s+", "", title)
+    at = next((i for i, line in enumerate(lines) if squashed and re.sub(r"\s+", "", line).endswith(squashed)), -1)
+    if at < 0:
+        return ""
+    return next((normalize_date(line) for line in lines[at + 1:at + 4] if is_date_line(line)), "")

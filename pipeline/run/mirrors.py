@@ -1,0 +1,132 @@
+"""One report, one row: captures of the same report become one `reports` row and its mirrors.
+
+A report is often published on several sites (the county's, the city's, its 司法局's) or archived twice. The
+build computes a small `Record` per capture in its first pass (identity and a bottom-k sketch of the text's
+character shingles, a few hundred bytes), groups them here, and then drops the mirrors' rows from every
+table: each place-year keeps one set of indicator rows. Grouping needs only the records, never the rows.
+
+Captures are the same report when they claim the same reporter and year and their texts are essentially
+the same (estimated Jaccard similarity of character 5-grams at least SAME_TEXT). The canonical capture is the
+earliest fetched (then the smallest URL), a rule a later mirror cannot change, so `report_id` stays stable.
+Two different texts that claim the same reporter and year both keep their rows, with a check each.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+
+SHINGLE = 5  # characters per shingle: long enough that shared boilerplate phrases matter little
+SKETCH = 128  # smallest shingle hashes kept per text
+SAME_TEXT = 0.6  # estimated Jaccard similarity from which two texts are one report (reposts add page chrome)
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Record:
+    """What grouping needs of one capture: its report, identity, fetch time and text sketch."""
+
+    report_id: str
+    url: str
+    raw_sha256: str
+    fetched_at: str
+    jurisdiction: str
+    level: str
+    division_code: str
+    year: int | None
+    sketch: tuple[int, ...]
+
+
+@dataclass
+class MirrorPlan:
+    """The outcome of grouping: report ids whose rows are dropped, `mirrors` rows and checks to add."""
+
+    dropped: set[str] = field(default_factory=set)
+    mirrors: list[dict] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
+
+
+def sketch(text: str) -> tuple[int, ...]:
+    """The SKETCH smallest CRC-32 hashes of the text's character shingles (whitespace ignored), sorted."""
+    squashed = _SPACE.sub("", text or "")
+    hashes = {zlib.crc32(squashed[i:i + SHINGLE].encode("utf-8")) for i in range(max(0, len(squashed) - SHINGLE + 1))}
+    return tuple(sorted(hashes)[:SKETCH])
+
+
+def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Estimated Jaccard similarity of two texts from their bottom-k sketches (0 when either is empty)."""
+    if not a or not b:
+        return 0.0
+    union = sorted(set(a) | set(b))[:SKETCH]
+    both = set(a) & set(b)
+    return sum(1 for h in union if h in both) / len(union)
+
+
+def record_of(rows: dict[str, list[dict]], fetched_at: str) -> Record | None:
+    """The record of one capture's rows (its report row and the text of its sections); None without a report."""
+    if not rows.get("reports"):
+        return None
+    report = rows["reports"][0]
+    text = "\n".join(s.get("text") or "" for s in rows.get("sections", []))
+    return Record(report["report_id"], report.get("url") or "", report.get("raw_sha256") or "", fetched_at or "",
+                  report.get("jurisdiction") or "", report.get("level") or "", report.get("division_code") or "",
+                  report.get("year"), sketch(text))
+
+
+def _claim(r: Record) -> tuple | None:
+    """Who and when a capture claims to report on; None when it cannot be told (never grouped)."""
+    if not r.year or not (r.division_code or r.jurisdiction):
+        return None
+    return (r.year, r.level, r.division_code or r.jurisdiction)
+
+
+def _same_reporter(a: Record, b: Record) -> bool:
+    """Jurisdictions as written agree (光明区司法局 and 深圳市光明区司法局 are one body)."""
+    return a.jurisdiction.endswith(b.jurisdiction) or b.jurisdiction.endswith(a.jurisdiction)
+
+
+def _canonical_order(r: Record) -> tuple[str, str, str]:
+    """Earliest fetched first: a mirror found later never displaces the report it copies."""
+    return (r.fetched_at or "9999", r.url, r.raw_sha256)
+
+
+def group_mirrors(records: list[Record]) -> MirrorPlan:
+    """Which captures are mirrors of which report, and the checks for different texts with one claim."""
+    plan = MirrorPlan()
+    claims: dict[tuple, list[Record]] = {}
+    for r in records:
+        if (claim := _claim(r)) is not None:
+            claims.setdefault(claim, []).append(r)
+    for group in claims.values():
+        canon: list[Record] = []
+        for r in sorted(group, key=_canonical_order):
+            same = _copied(canon, r)
+            if same is None:
+                canon.append(r)
+                continue
+            plan.dropped.add(r.report_id)
+            plan.mirrors.append({"report_id": same.report_id, "url": r.url, "raw_sha256": r.raw_sha256,
+                                 "fetched_at": r.fetched_at or None,
+                                 "similarity": round(similarity(same.sketch, r.sketch), 3)})
+        plan.checks += _rival_checks(canon)
+    return plan
+
+
+def _copied(canon: list[Record], r: Record) -> Record | None:
+    """The report among `canon` whose text `r` essentially repeats, if any."""
+    return next((c for c in canon if _same_reporter(c, r) and similarity(c.sketch, r.sketch) >= SAME_TEXT), None)
+
+
+def _rival_checks(canon: list[Record]) -> list[dict]:
+    """A warning on each of several different texts that claim the same reporter and year."""
+    checks = []
+    for r in canon:
+        rivals = [o for o in canon if o is not r and _same_reporter(o, r)]
+        if rivals:
+            others = ", ".join(f"{o.report_id} ({o.url or o.raw_sha256[:12]})" for o in rivals)
+            checks.append({"report_id": r.report_id, "fact_id": "", "check": "same_jurisdiction_and_year",
+                           "severity": "warning",
+                           "message": f"{r.jurisdiction} {r.year}: another text claims the same reporter and year "
+                                      f"but differs: {others}"})
+    return checks

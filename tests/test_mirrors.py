@@ -1,0 +1,112 @@
+"""One report, one row: captures of one report on several sites are its mirrors; a report_id that stays put."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract.indicators import load_taxonomy
+from pipeline.fetch.archive import Archive
+from pipeline.model import Capture
+from pipeline.rows import report_id_for
+from pipeline.run.build import collect_rows, frames_from_rows
+from pipeline.run.mirrors import Record, group_mirrors, similarity, sketch
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+TEXT = (CORPUS / "futian-2024.txt").read_text(encoding="utf-8")
+COUNTY_SITE = "http://www.example-county.gov.cn/zwgk/t20250212_1.html"
+CITY_SITE = "http://sfj.example-city.gov.cn/fzzf/t20250213_9.html"
+TEXT_URL = "http://www.example-county.gov.cn/text/2024.txt"
+
+
+@pytest.fixture(scope="module")
+def taxonomy():
+    return load_taxonomy()
+
+
+def as_html(text: str, site: str) -> bytes:
+    """The report as another site's page: its own chrome around the same text."""
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
+    return (f'<html><head><meta charset="utf-8"><title>{html.escape(text.splitlines()[0])}_{site}</title></head>'
+            f'<body><div class="nav"><a href="/">首页</a> &gt; <a href="/zwgk">政务公开</a></div>'
+            f'<div class="TRS_Editor">{paragraphs}</div><div class="footer">版权所有 {site}</div></body></html>'
+            ).encode()
+
+
+def archive_three_captures(raw: Path, order: tuple[str, ...] = ("county", "city", "text")) -> None:
+    archive = Archive(raw)
+    stores = {
+        "county": lambda t: archive.store(as_html(TEXT, "某区人民政府"), url=COUNTY_SITE, content_type="text/html",
+                                          kind="report", fetched_at=t),
+        "city": lambda t: archive.store(as_html(TEXT, "某市司法局"), url=CITY_SITE, content_type="text/html",
+                                        kind="report", fetched_at=t),
+        "text": lambda t: archive.store(TEXT.encode("utf-8"), url=TEXT_URL, content_type="text/plain; charset=utf-8",
+                                        kind="report", fetched_at=t),
+    }
+    for n, name in enumerate(order):
+        stores[name](f"2025-03-0{n + 1}T08:00:00Z")
+
+
+def test_one_report_archived_three_times_is_one_row_with_two_mirrors(tmp_path, taxonomy):
+    archive_three_captures(tmp_path)
+    frames = frames_from_rows(collect_rows(tmp_path, taxonomy))
+    canonical = report_id_for(Capture("", "", url=COUNTY_SITE))  # the earliest fetched
+    assert frames["reports"]["report_id"].tolist() == [canonical]
+    assert frames["reports"].loc[0, "jurisdiction"] == "福田区"
+    assert sorted(frames["mirrors"]["url"]) == sorted([CITY_SITE, TEXT_URL])
+    assert set(frames["mirrors"]["report_id"]) == {canonical}
+    assert (frames["mirrors"]["similarity"] >= 0.6).all()
+    indicators = frames["indicators"]
+    assert len(indicators) > 0 and set(indicators["report_id"]) == {canonical}
+    assert not indicators["indicator_id"].duplicated().any()  # one set of indicator rows
+    assert set(frames["facts"]["report_id"]) == {canonical} and set(frames["sections"]["report_id"]) == {canonical}
+
+
+def test_report_id_stays_when_a_mirror_is_added_later(tmp_path, taxonomy):
+    archive = Archive(tmp_path)
+    archive.store(as_html(TEXT, "某区人民政府"), url=COUNTY_SITE, content_type="text/html", kind="report",
+                  fetched_at="2025-03-01T08:00:00Z")
+    before = frames_from_rows(collect_rows(tmp_path, taxonomy))["reports"]["report_id"].tolist()
+    archive.store(as_html(TEXT, "某市司法局"), url=CITY_SITE, content_type="text/html", kind="report",
+                  fetched_at="2025-03-09T08:00:00Z")
+    after = frames_from_rows(collect_rows(tmp_path, taxonomy))
+    assert after["reports"]["report_id"].tolist() == before
+    assert after["mirrors"]["url"].tolist() == [CITY_SITE]
+
+
+def record(rid: str, text: str, fetched: str = "2025-03-01", jurisdiction: str = "福田区", year: int | None = 2024,
+           code: str = "440304") -> Record:
+    return Record(rid, f"http://{rid}.gov.cn/", rid * 4, fetched, jurisdiction, "district", code, year, sketch(text))
+
+
+OTHER = "2024年，本区坚持依法行政，推进政务公开，全年办理行政复议案件120件，行政诉讼案件45件，开展普法活动300场次。" * 8
+
+
+def test_different_texts_with_one_claim_keep_their_rows_and_get_a_check():
+    plan = group_mirrors([record("ra", TEXT), record("rb", OTHER)])
+    assert plan.dropped == set() and plan.mirrors == []
+    assert sorted(c["report_id"] for c in plan.checks) == ["ra", "rb"]
+    assert {c["check"] for c in plan.checks} == {"same_jurisdiction_and_year"}
+
+
+def test_same_text_of_other_years_or_places_is_no_mirror():
+    assert group_mirrors([record("ra", TEXT), record("rb", TEXT, year=2023)]).dropped == set()
+    elsewhere = record("rb", TEXT, jurisdiction="南山区", code="440305")
+    assert group_mirrors([record("ra", TEXT), elsewhere]).dropped == set()
+    assert group_mirrors([record("ra", TEXT, year=None), record("rb", TEXT, year=None)]).dropped == set()
+
+
+def test_the_earliest_fetched_capture_is_the_report_whatever_the_order():
+    records = [record("rb", TEXT, fetched="2025-03-05"), record("ra", TEXT + "附件：无", fetched="2025-03-01")]
+    for ordered in (records, records[::-1]):
+        plan = group_mirrors(ordered)
+        assert plan.dropped == {"rb"} and [m["report_id"] for m in plan.mirrors] == ["ra"]
+
+
+def test_sketch_similarity_separates_reposts_from_other_reports():
+    repost = "首页 > 政务公开\n" + TEXT + "\n版权所有 某市人民政府 网站标识码 4403000001"
+    assert similarity(sketch(TEXT), sketch(repost)) > 0.9
+    assert similarity(sketch(TEXT), sketch(OTHER)) < 0.2
+    assert similarity(sketch(""), sketch(TEXT)) == 0.0
