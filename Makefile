@@ -5,9 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 RAW    ?= raw
 OUT    ?= processed
+PORT   ?= 8001
 
 .DEFAULT_GOAL := help
-.PHONY: help venv all cron fetch build suites release test lint eval bench clean
+.PHONY: help venv all cron fetch build suites release serve test lint eval bench clean
 
 help:  ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +37,10 @@ suites: build  ## rewrite schemas/expectations/ (suites from schemas/, row count
 
 release: build  ## release the build into processed/releases/vYYYY.MM.DD/ (nothing new when nothing changed)
 	$(BIN)/python -m pipeline release --out-dir $(OUT)
+
+serve: $(STAMP)  ## browse the build in Datasette on http://127.0.0.1:$(PORT)/ (builds first when there is none)
+	@test -f $(OUT)/datapackage.json || $(MAKE) build
+	$(BIN)/python -m pipeline serve --out-dir $(OUT) --port $(PORT)
 
 test: $(STAMP)  ## run the test suite and ruff
 	$(BIN)/ruff check .
