@@ -126,6 +126,10 @@ def test_metadata_carries_the_schemas_bilingual_titles_and_descriptions(site):
     assert "from reports" in tables["facts"]["columns"]["year"]
     page = get(site, f"/{DATABASE}/facts").text
     assert table_schema("facts")["title"] in page and "数字所在的分句原文" in page
+    css_url = get_json(site, "/-/metadata.json")["extra_css_urls"][0]
+    assert css_url in page
+    css = get(site, css_url).text  # row pages label each value with its column's title
+    assert 'body.row.table-facts td.col-quote:before { content: "原文 quote"; }' in css
 
 
 def test_facets_by_level_year_and_indicator_where_the_columns_mean_that(site, processed):

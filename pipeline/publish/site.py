@@ -25,13 +25,14 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import sqlite_utils
 from datasette import hookimpl
-from datasette.utils import tilde_encode
+from datasette.utils import escape_css_string, tilde_encode, to_css_class
 
 log = logging.getLogger(__name__)
 
 DATABASE = "data"
 DEFAULT_DB = Path(".cache/site") / f"{DATABASE}.db"
 SECTION_KEY = "section_key"
+ASSETS = "assets"
 # Columns faceted wherever a table has them, with the type that gives them that meaning ("level" as an
 # administrative level is a string; a section's integer level is its depth, not faceted).
 FACETS = {"province": "string", "level": "string", "year": "integer", "indicator_id": "string"}
@@ -270,6 +271,37 @@ def column_descriptions(table: Table, t: sqlite_utils.db.Table, reports: Table |
     return described
 
 
+def column_titles(table: Table, t: sqlite_utils.db.Table, reports: Table | None) -> dict[str, str]:
+    """Column -> its Chinese title and name (原文 quote), for the labels of a row page."""
+    fields = {f["name"]: f for f in (reports.schema["fields"] if reports else [])}
+    fields.update({f["name"]: f for f in table.schema["fields"]})
+    titles = {c: f"{fields[c].get('title', '')} {c}".strip() if c in fields else c for c in t.columns_dict}
+    if SECTION_KEY in titles:
+        titles[SECTION_KEY] = f"章节 {SECTION_KEY}"
+    return titles
+
+
+# A row page lists one row's columns top to bottom, each under its title, so long texts (a fact's sentence, a
+# section) read as paragraphs instead of a squeezed column of a one-row table.
+_ROW_PAGE_CSS = """body.row .rows-and-columns, body.row .rows-and-columns tbody, body.row .rows-and-columns tr,
+body.row .rows-and-columns td { display: block; }
+body.row .rows-and-columns thead { display: none; }
+body.row .rows-and-columns td { border: none; border-bottom: 1px solid #eee; padding: 0.4em 0; white-space: pre-wrap; }
+body.row .rows-and-columns td:before { display: block; margin-left: 0; color: #666; font-size: 0.8em; }
+"""
+
+
+def row_page_css(db: sqlite_utils.Database, tables: list[Table]) -> str:
+    """The site's style sheet: row pages vertical, each cell labelled with its column's title."""
+    reports = next((t for t in tables if t.name == "reports"), None)
+    rules = [_ROW_PAGE_CSS]
+    for table in tables:
+        for column, title in column_titles(table, db[table.name], reports).items():
+            rules.append(f'body.row.table-{to_css_class(table.name)} td.col-{to_css_class(column)}:before '
+                         f'{{ content: "{escape_css_string(title)}"; }}\n')
+    return "".join(rules)
+
+
 def table_metadata(table: Table, db: sqlite_utils.Database, tables: list[Table]) -> dict:
     """Datasette metadata of one table: title, description, column descriptions, facets, link label."""
     reports = next((t for t in tables if t.name == "reports"), None)
@@ -340,14 +372,17 @@ def front_page_html(package: dict, db: sqlite_utils.Database) -> str:
 
 def site_metadata(data_dir: Path, db_path: Path) -> dict:
     """Datasette metadata from the datapackage and schemas: bilingual titles and descriptions, facets,
-    labels, the canned queries and the front page."""
+    labels, the canned queries and the front page; the style sheet is written beside the database."""
     package = read_package(data_dir)
     tables = package_tables(package, data_dir)
     db = sqlite_utils.Database(db_path)
     try:
         licence = (package.get("licenses") or [{}])[0]
+        assets_dir(db_path).mkdir(exist_ok=True)
+        (assets_dir(db_path) / "site.css").write_text(row_page_css(db, tables), encoding="utf-8")
         return {
             "title": package.get("title", "Data"),
+            "extra_css_urls": [f"/{ASSETS}/site.css"],
             "description_html": front_page_html(package, db),
             "license": licence.get("name", ""),
             "license_url": licence.get("path", ""),
@@ -376,6 +411,11 @@ def render_cell(value, column, table, database, datasette):
     return link()
 
 
+def assets_dir(db_path: Path) -> Path:
+    """Where the site's style sheet is written, served at /assets/."""
+    return db_path.parent / ASSETS
+
+
 SETTINGS = {"truncate_cells_html": 300, "sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000}
 
 
@@ -387,7 +427,9 @@ def datasette_app(data_dir: Path, db_path: Path = DEFAULT_DB):
     if not pm.is_registered(sys.modules[__name__]):
         pm.register(sys.modules[__name__], name="fzzf-site-links")
     db_path = build_database(data_dir, db_path)
-    return Datasette(immutables=[str(db_path)], metadata=site_metadata(data_dir, db_path), settings=SETTINGS)
+    metadata = site_metadata(data_dir, db_path)
+    return Datasette(immutables=[str(db_path)], metadata=metadata, settings=SETTINGS,
+                     static_mounts=[(ASSETS, str(assets_dir(db_path)))])
 
 
 def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8001, db_path: Path = DEFAULT_DB) -> None:
