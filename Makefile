@@ -38,7 +38,7 @@ suites: build  ## rewrite schemas/expectations/ (suites from schemas/, row count
 release: build  ## release the build into processed/releases/vYYYY.MM.DD/ (nothing new when nothing changed)
 	$(BIN)/python -m pipeline release --out-dir $(OUT)
 
-serve: $(STAMP)  ## browse the build in Datasette on http://127.0.0.1:$(PORT)/ (builds first when there is none)
+serve: $(STAMP)  ## browse the build in Datasette on 127.0.0.1, port PORT=8001 (builds first when there is none)
 	@test -f $(OUT)/datapackage.json || $(MAKE) build
 	$(BIN)/python -m pipeline serve --out-dir $(OUT) --port $(PORT)
 
@@ -59,5 +59,5 @@ bench: $(STAMP)  ## benchmarks: extraction, fetch politeness, builds of 1,000 an
 lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check .
 
-clean:  ## remove the virtual environment, built files and the parse cache
-	rm -rf $(VENV) .cache/build $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.md
+clean:  ## remove the virtual environment, built files, the parse cache and the site's database
+	rm -rf $(VENV) .cache/build .cache/site $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.md

@@ -7,9 +7,11 @@ from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 import pytest
+import sqlite_utils
 from builtdata import copy_of_build
 from datasette.utils import tilde_encode
 
+import pipeline.publish.site
 from pipeline.publish.schemas import table_schema
 from pipeline.publish.site import DATABASE, SiteError, build_database, datasette_app
 from pipeline.run.cli import main
@@ -200,3 +202,12 @@ def test_no_build_or_a_missing_file_is_a_clear_error(processed, tmp_path, capsys
     with pytest.raises(SiteError, match="checks.csv"):
         build_database(processed, tmp_path / "data.db")
     assert not (tmp_path / "data.db").exists()
+
+
+def test_texts_with_line_breaks_copy_whole_across_read_blocks(processed, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline.publish.site, "_BATCH_BYTES", 1 << 13)  # the fixture's sections: 12 blocks
+    sections = csv_frame(processed, "sections")
+    assert sections.text.str.contains("\n").any()
+    db = sqlite_utils.Database(build_database(processed, tmp_path / "data.db"))
+    copied = {(r["report_id"], r["section_id"]): r["text"] or "" for r in db["sections"].rows}
+    assert copied == {(r.report_id, r.section_id): r.text for r in sections.itertuples()}
