@@ -429,7 +429,8 @@ def assets_dir(db_path: Path) -> Path:
     return db_path.parent / ASSETS
 
 
-SETTINGS = {"truncate_cells_html": 300, "sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000}
+# Suggested facets try every column of a table: 3 s a page on 390,000 facts, against 0.3 s without.
+SETTINGS = {"truncate_cells_html": 300, "sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000, "suggest_facets": False}
 
 
 def datasette_app(data_dir: Path, db_path: Path = DEFAULT_DB):
