@@ -51,7 +51,7 @@ eval: $(STAMP)  ## precision, recall and misses of the fact extractor: tests/gol
 	$(BIN)/python -m pipeline.run.evaluate --gold-dir tests/heldout --corpus-dir tests/heldout
 	$(BIN)/python -m pipeline.run.evaluate --gold-dir tests/heldout2 --corpus-dir tests/heldout2
 
-bench: $(STAMP)  ## benchmarks: extraction, fetch politeness, builds of 1,000 and 10,000 reports, the site (~12 min)
+bench: $(STAMP)  ## benchmarks: extraction, fetch politeness, builds of 1,000 and 10,000 reports (~10 min)
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_fetch.py
 	$(BIN)/python bench/bench_build.py
