@@ -211,3 +211,11 @@ def test_texts_with_line_breaks_copy_whole_across_read_blocks(processed, tmp_pat
     db = sqlite_utils.Database(build_database(processed, tmp_path / "data.db"))
     copied = {(r["report_id"], r["section_id"]): r["text"] or "" for r in db["sections"].rows}
     assert copied == {(r.report_id, r.section_id): r.text for r in sections.itertuples()}
+
+
+def test_serve_listens_on_localhost_unless_told_otherwise():
+    from pipeline.run.cli import parser
+
+    args = parser().parse_args(["serve"])
+    assert (args.host, args.port, args.out_dir) == ("127.0.0.1", 8001, "processed")
+    assert parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9000"]).port == 9000

@@ -68,8 +68,7 @@ class Table:
 
     @property
     def primary_key(self) -> list[str]:
-        key = self.schema.get("primaryKey", [])
-        return [key] if isinstance(key, str) else list(key)
+        return as_list(self.schema.get("primaryKey", []))
 
 
 def read_package(data_dir: Path) -> dict:
@@ -123,18 +122,20 @@ def foreign_keys(table: Table, tables: list[Table]) -> list[tuple[str, str, str]
     names = {t.name for t in tables}
     links = {}
     for fk in table.schema.get("foreignKeys", []):
-        fields, ref = fk["fields"], fk["reference"]
-        ref_fields = ref["fields"]
-        if isinstance(fields, str):
-            fields, ref_fields = [fields], [ref_fields] if isinstance(ref_fields, str) else ref_fields
+        fields, ref = as_list(fk["fields"]), fk["reference"]
         if len(fields) == 1 and ref.get("resource") in names:
-            links[fields[0]] = (ref["resource"], ref_fields[0])
+            links[fields[0]] = (ref["resource"], as_list(ref["fields"])[0])
     for column, other in single_key_links(tables).items():
         if column in table.columns and other != table.name:
             links.setdefault(column, (other, column))
     if section_key_applies(table) and "sections" in names and table.name != "sections":
         links[SECTION_KEY] = ("sections", SECTION_KEY)
     return [(column, other, other_column) for column, (other, other_column) in links.items()]
+
+
+def as_list(fields: str | list[str]) -> list[str]:
+    """Frictionless writes a one-column key as a string or a list."""
+    return [fields] if isinstance(fields, str) else list(fields)
 
 
 def section_key_applies(table: Table) -> bool:
@@ -201,7 +202,7 @@ def index_links_and_facets(db: sqlite_utils.Database, tables: list[Table]) -> No
     """Indexes on link and facet columns, so linked rows and facet counts are found without a scan."""
     for table in tables:
         t = db[table.name]
-        columns = {fk.column for fk in t.foreign_keys} | {c for c in facet_columns(t)}
+        columns = {fk.column for fk in t.foreign_keys} | set(facet_columns(t))
         for column in sorted(columns):
             t.create_index([column], if_not_exists=True)
 
