@@ -242,8 +242,7 @@ def build_database(data_dir: Path, db_path: Path) -> Path:
         return db_path
     tables = package_tables(package, data_dir)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(db_path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
+    tmp = db_path.with_name(f"{db_path.name}.{os.getpid()}.tmp")  # two servers starting at once write apart
     db = sqlite_utils.Database(tmp)
     # A file written whole and renamed into place needs no journal and no sync per insert (a crash leaves
     # only the temporary file, rewritten next time): this is what makes a national build load in minutes.
