@@ -6,9 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
 RAW    ?= raw
 OUT    ?= processed
+PORT   ?= 8001
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock check-lock all cron fetch build suites release test lint eval bench clean
+.PHONY: help venv lock check-lock all cron fetch build suites release serve test lint eval bench clean
 
 help:  ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +49,10 @@ suites: $(STAMP)  ## rewrite schemas/expectations/ (suites from schemas/, row co
 release: build  ## release the build into processed/releases/vYYYY.MM.DD/ (nothing new when nothing changed)
 	$(BIN)/python -m pipeline release --out-dir $(OUT)
 
+serve: $(STAMP)  ## browse the build in Datasette on 127.0.0.1, port PORT=8001 (builds first when there is none)
+	@test -f $(OUT)/datapackage.json || $(MAKE) build
+	$(BIN)/python -m pipeline serve --out-dir $(OUT) --port $(PORT)
+
 test: $(STAMP)  ## run the test suite and ruff
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
@@ -63,9 +68,10 @@ bench: $(STAMP)  ## benchmarks: extraction, fetch politeness, builds of 1,000 an
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_fetch.py
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_site.py
 
 lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check .
 
-clean:  ## remove the virtual environment, built files and the parse cache
-	rm -rf $(VENV) .cache/build $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.md
+clean:  ## remove the virtual environment, built files, the parse cache and the site's database
+	rm -rf $(VENV) .cache/build .cache/site $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.md

@@ -1,4 +1,4 @@
-"""Command line: `python -m pipeline all|fetch|add|withdraw|build|inspect|suites|release`.
+"""Command line: `python -m pipeline all|fetch|add|withdraw|build|inspect|suites|release|serve`.
 
 Exit status: 0 success, 1 validation blocked the release (nothing published), 2 usage errors,
 3 (`all --cron` only) built but some pages failed, 75 another run holds the lock (see pipeline/run/runlog.py).
@@ -222,6 +222,21 @@ def cmd_release(args: argparse.Namespace) -> int:
     return EXIT_OK if result.path else EXIT_BLOCKED
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Browse the build (or release) in OUT_DIR with Datasette on HOST:PORT until interrupted."""
+    try:
+        from pipeline.publish.site import SiteError, serve
+    except ImportError as err:
+        print(f"error: serve needs Datasette ({err}): pip install -e '.[site]'", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        serve(Path(args.out_dir), host=args.host, port=args.port, db_path=Path(args.db))
+    except SiteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
@@ -278,6 +293,12 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("release", help="release the build into OUT_DIR/releases/vYYYY.MM.DD/")
     building(sp)
     sp.set_defaults(func=cmd_release)
+    sp = sub.add_parser("serve", help="browse OUT_DIR (a build, or a release such as processed/latest) in Datasette")
+    building(sp)
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    sp.add_argument("--db", default=".cache/site/data.db", help="the SQLite copy (default .cache/site/data.db)")
+    sp.set_defaults(func=cmd_serve)
     return p
 
 
