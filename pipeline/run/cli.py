@@ -111,9 +111,17 @@ def cmd_release(args: argparse.Namespace) -> int:
     """Release the build in OUT_DIR into OUT_DIR/releases/ (nothing new when nothing changed)."""
     from pipeline.publish.release import write_release
 
-    result = write_release(Path(args.out_dir))
+    result = write_release(Path(args.out_dir), accept=args.accept)
     print(result.message if result.path else f"error: {result.message}", file=sys.stderr)
     return EXIT_OK if result.path else EXIT_BLOCKED
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Print the build's coverage table by province and level: governments, catalogued, archived, parsed."""
+    from pipeline.publish.coverage import coverage_lines, read_coverage
+
+    print("\n".join(coverage_lines(read_coverage(Path(args.out_dir)), args.year)))
+    return EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -165,7 +173,12 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_suites)
     sp = sub.add_parser("release", help="release the build into OUT_DIR/releases/vYYYY.MM.DD/")
     building(sp)
+    sp.add_argument("--accept", action="store_true", help="release even with error checks on new reports")
     sp.set_defaults(func=cmd_release)
+    sp = sub.add_parser("coverage", help="which governments' reports the build has, by province and level")
+    building(sp)
+    sp.add_argument("--year", type=int, help="one year only (default: every year, as government-years)")
+    sp.set_defaults(func=cmd_coverage)
     return p
 
 
