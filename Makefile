@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# cffconvert (the test that CITATION.cff is valid CFF 1.2) pins jsonschema<4, which frictionless and Great
+# Expectations cannot share: it gets an environment of its own
+CFFCONVERT := $(VENV)/cffconvert/bin/cffconvert
 RAW    ?= raw
 OUT    ?= processed
 
@@ -17,7 +20,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-venv: $(STAMP)
+$(CFFCONVERT): | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/cffconvert
+	$(VENV)/cffconvert/bin/pip install --quiet --disable-pip-version-check 'cffconvert>=2,<3'
+
+venv: $(STAMP) $(CFFCONVERT)
 
 all: $(STAMP)  ## fetch what is new (offline: use the archive) and rebuild processed/
 	$(BIN)/python -m pipeline all --raw-dir $(RAW) --out-dir $(OUT)
@@ -37,7 +44,7 @@ suites: build  ## rewrite schemas/expectations/ (suites from schemas/, row count
 release: build  ## release the build into processed/releases/vYYYY.MM.DD/ (nothing new when nothing changed)
 	$(BIN)/python -m pipeline release --out-dir $(OUT)
 
-test: $(STAMP)  ## run the test suite and ruff
+test: $(STAMP) $(CFFCONVERT)  ## run the test suite and ruff
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
