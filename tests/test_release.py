@@ -345,3 +345,36 @@ def test_citation_leaves_out_what_is_not_known_and_refuses_placeholders(tmp_path
     (tmp_path / "release.toml").write_text(text.replace("[[authors]]", "[[other]]"), encoding="utf-8")
     with pytest.raises(MetadataError, match="authors"):
         load_metadata(tmp_path / "release.toml")
+
+
+def test_a_fresh_checkout_builds_and_releases_a_zip_that_passes_the_checks(tmp_path):
+    """What `make release` runs (build, then release), on the committed files only, as a fresh clone has them."""
+    import shutil
+    import sys
+
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    clone = tmp_path / "clone"
+    for name in filter(None, tracked.stdout.split("\0")):
+        if (ROOT / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / name, clone / name)
+    for command in (["build", "--workers", "1"], ["release"]):
+        run = subprocess.run([sys.executable, "-m", "pipeline", *command], cwd=clone, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+    (zip_path,) = (clone / "processed" / "releases").glob("v*/v*.zip")
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(unpacked)
+    (release,) = unpacked.iterdir()
+    assert {"README.md", "LICENSE", "LICENSE-DATA", "CITATION.cff", "captures.parquet", "coverage.parquet",
+            "panel.parquet"} <= {p.name for p in release.iterdir()}
+    checked = cffconvert_validate(release / "CITATION.cff")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    reports = pd.read_parquet(release / "reports.parquet")
+    captures = pd.read_parquet(release / "captures.parquet")
+    traced = captures[captures["url"].notna() | captures["source"].notna()]
+    assert len(reports) and set(reports["raw_sha256"]) <= set(traced["sha256"])
+    from frictionless import validate
+
+    report = validate(str(release / "datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "message"])
