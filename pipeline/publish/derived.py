@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -141,12 +142,16 @@ def coverage_frame(raw_dir: Path, reports: pd.DataFrame, indicators: pd.DataFram
 
 # ---------------------------------------------------------------- panel
 
+@lru_cache(maxsize=64)
+def _province_names(year: int) -> dict[str, str]:
+    return {d.code[:2]: d.name for d in divisions_of_year(year) if d.level == "province"}
+
+
 def province_name(code: object, year: object) -> str:
     """The name of the province a 6-digit division code lies in, in the division table of `year`."""
-    if not isinstance(code, str) or len(code) != 6 or pd.isna(year):
+    if not isinstance(code, str) or len(code) != 6 or year is None or pd.isna(year):
         return ""
-    names = {d.code: d.name for d in divisions_of_year(int(year)) if d.level == "province"}
-    return names.get(code[:2] + "0000", "")
+    return _province_names(int(year)).get(code[:2], "")
 
 
 def panel_frame(reports: pd.DataFrame, indicators: pd.DataFrame, taxonomy: list[Indicator]) -> pd.DataFrame:

@@ -326,17 +326,15 @@ def _release_lock(root: Path) -> Iterator[None]:
 
 
 def new_error_checks(processed: Path, previous: Path | None) -> list[str]:
-    """Error checks on reports new since the `previous` release (all, for a first release) that it did not
-    have already: what a person should look at before the reports are published."""
+    """Error checks on reports new since the `previous` release (every report, for a first release): what a
+    person should look at before they are published. A page that could not be read at all is no report (it
+    adds no row to reports): `all --cron` alarms about it when it is new, and it does not hold a release."""
+    reports = set(pq.read_table(processed / "reports.parquet", columns=["report_id"])["report_id"].to_pylist())
+    if previous is not None:
+        reports -= set(pq.read_table(previous / "reports.parquet", columns=["report_id"])["report_id"].to_pylist())
     checks = pq.read_table(processed / "checks.parquet", columns=["report_id", "check", "severity", "message"])
     errors = checks.to_pandas().astype(object)
-    errors = errors[errors["severity"] == "error"]
-    if previous is not None:
-        known = set(pq.read_table(previous / "reports.parquet", columns=["report_id"])["report_id"].to_pylist())
-        old = pq.read_table(previous / "checks.parquet", columns=["report_id", "check", "message"]).to_pandas()
-        seen = set(old.astype(object).itertuples(index=False, name=None))
-        errors = errors[[r not in known and (r, c, m) not in seen
-                         for r, c, m in zip(errors["report_id"], errors["check"], errors["message"], strict=True)]]
+    errors = errors[(errors["severity"] == "error") & errors["report_id"].isin(reports)]
     return [f"{r.report_id} {r.check}: {r.message}" for r in errors.itertuples()]
 
 
