@@ -146,12 +146,15 @@ def test_parser_version_follows_the_parsing_code_only(tmp_path, monkeypatch):
     try:
         assert version_after(pkg / "extract" / "facts.py", "from __future__ import annotations\n",
                              "from __future__ import annotations  # layout and comments\n\n") == base
-        assert version_after(pkg / "fetch" / "crawl.py", "def ", "def _unused_helper():\n    return 1\n\n\ndef ") == base
-        assert version_after(pkg / "run" / "build.py", "Rows of every report capture", "All rows of each capture") == base
+        assert version_after(pkg / "fetch" / "crawl.py", "def ",
+                             "def _unused_helper():\n    return 1\n\n\ndef ") == base
+        assert version_after(pkg / "run" / "build.py", "Rows of every report capture",
+                             "All rows of each capture") == base
         changed = version_after(pkg / "rows.py", "def read_report(",
                                 "def _new_helper():\n    return 2\n\n\ndef read_report(")
         assert changed != base
-        assert version_after(pkg / "extract" / "facts.py", "def ", "def _other():\n    return 3\n\n\ndef ") not in (base, changed)
+        assert version_after(pkg / "extract" / "facts.py", "def ",
+                             "def _other():\n    return 3\n\n\ndef ") not in (base, changed)
         (pkg / "parse" / "adapters" / "newsite.py").write_text("X = 1\n", encoding="utf-8")
         parser_version.cache_clear()
         assert parser_version() not in (base, changed)
