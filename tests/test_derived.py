@@ -169,3 +169,19 @@ def test_cli_coverage_prints_by_province_and_level(built, capsys):
     assert catalogued == 2 and archived == parsed == with_indicators == 1 and governments > 50
     assert printed[-1].startswith("total")
     assert main(["coverage", "--out-dir", str(out.parent / "nothing")]) == 2
+
+
+def test_each_fact_carries_the_whole_sentence_it_sits_in():
+    from pipeline.model import Capture
+    from pipeline.rows import read_report
+
+    data = (CORPUS / "guangming-2021.txt").read_bytes()
+    capture = Capture(sha256="0" * 64, path="guangming.txt", content_type="text/plain")
+    facts = read_report(capture, data, {"jurisdiction": "光明区", "parent": "深圳市", "level": "district",
+                                        "year": "2021"}, load_taxonomy()).facts
+    cases = next(f for f in facts if f["quote"].endswith("各街道涉及行政诉讼案件80宗"))
+    assert cases["sentence"] == "2021年光明区政府及各部门、各街道涉及行政诉讼案件80宗，行政机关负责人出庭应诉案件19宗。"
+    text = data.decode("utf-8")
+    for fact in facts:
+        assert fact["quote"] in fact["sentence"] and fact["sentence"] in text
+        assert fact["sentence"].count("。") <= 1
