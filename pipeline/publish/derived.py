@@ -104,29 +104,51 @@ def _governments(year: int) -> list[Division]:
     return [d for d in divisions_of_year(year) if d.code[:2] not in NOT_REPORTING]
 
 
-def coverage_frame(raw_dir: Path, reports: pd.DataFrame, indicators: pd.DataFrame,
-                   captures: pd.DataFrame) -> pd.DataFrame:
-    """One row per government of county level and above and year: catalogued, archived, parsed, indicators."""
-    catalogue = read_catalogue(Path(raw_dir) / "sources.csv")
-    catalogued = set()
-    for r in catalogue:
-        y = _year(r["year"])
-        if r["kind"] == "report" and (code := government_code(r["jurisdiction"], r["parent"], r["level"], y)):
-            catalogued.add((y, code))
+def catalogued_governments(catalogue: list[dict[str, str]]) -> set[tuple[int, str]]:
+    """(year, division code) of every government whose report of that year the catalogue lists."""
+    found = set()
+    for row in catalogue:
+        year = _year(row["year"])
+        if row["kind"] == "report" and (code := government_code(row["jurisdiction"], row["parent"], row["level"],
+                                                                 year)):
+            found.add((year, code))
+    return found
+
+
+def archived_governments(catalogue: list[dict[str, str]], captures: pd.DataFrame) -> set[tuple[int, str]]:
+    """(year, division code) of every government with a report capture in the archive, read or not, by the
+    capture's catalogue row; withdrawn captures do not count."""
     entry = report_entries(catalogue)
-    archived = set()
+    found = set()
     for capture in captures[(captures["kind"] == "report") & ~captures["withdrawn"]].itertuples():
         row = entry(capture.url if isinstance(capture.url, str) else "", capture.sha256)
-        y = _year(row.get("year"))
-        if code := government_code(row.get("jurisdiction", ""), row.get("parent", ""), row.get("level", ""), y):
-            archived.add((y, code))
+        year = _year(row.get("year"))
+        if code := government_code(row.get("jurisdiction", ""), row.get("parent", ""), row.get("level", ""), year):
+            found.add((year, code))
+    return found
+
+
+def parsed_governments(reports: pd.DataFrame, indicators: pd.DataFrame) -> dict[tuple[int, str], tuple[str, int]]:
+    """(year, division code) -> (report_id, indicators) of the government reports the build read; of several
+    reports of one government and year (mirrors), the one with most indicators."""
     counts = indicators.groupby("report_id", observed=True).size()
-    governing = reports[reports["level"].isin(GOVERNMENT_LEVELS) & reports["division_code"].notna()]
+    governing = reports[reports["level"].isin(GOVERNMENT_LEVELS) & reports["division_code"].notna()
+                        & reports["year"].notna()]
     parsed: dict[tuple[int, str], tuple[str, int]] = {}
     for report in governing.itertuples():
         key, n = (int(report.year), report.division_code), int(counts.get(report.report_id, 0))
-        if pd.notna(report.year) and (key not in parsed or n > parsed[key][1]):
+        if key not in parsed or n > parsed[key][1]:
             parsed[key] = (report.report_id, n)
+    return parsed
+
+
+def coverage_frame(raw_dir: Path, reports: pd.DataFrame, indicators: pd.DataFrame,
+                   captures: pd.DataFrame) -> pd.DataFrame:
+    """One row per government of county level and above and year: catalogued, archived, parsed, indicators.
+    The flags are a funnel: what was parsed was archived, and what was archived counts as catalogued."""
+    catalogue = read_catalogue(Path(raw_dir) / "sources.csv")
+    catalogued, archived = catalogued_governments(catalogue), archived_governments(catalogue, captures)
+    parsed = parsed_governments(reports, indicators)
     rows = []
     for year in coverage_years(catalogue, reports):
         for d in _governments(year):
