@@ -185,3 +185,21 @@ def test_each_fact_carries_the_whole_sentence_it_sits_in():
     for fact in facts:
         assert fact["quote"] in fact["sentence"] and fact["sentence"] in text
         assert fact["sentence"].count("。") <= 1
+
+
+def test_a_new_catalogue_row_rebuilds_coverage_though_no_capture_changed(tmp_path):
+    from pipeline.fetch.catalogue import read_catalogue
+    from pipeline.run.build import build
+
+    make_archive(tmp_path / "raw")
+    out = tmp_path / "processed"
+    build(tmp_path / "raw", out, workers=1)
+    assert build(tmp_path / "raw", out, workers=1).stats.outputs_reused
+    rows = read_catalogue(tmp_path / "raw" / "sources.csv")
+    write_catalogue(tmp_path / "raw" / "sources.csv", rows + [
+        {"kind": "report", "url": "http://www.szns.gov.cn/2024.html", "jurisdiction": "南山区", "parent": "深圳市",
+         "level": "district", "year": "2024"}])
+    again = build(tmp_path / "raw", out, workers=1)
+    assert not again.stats.outputs_reused and again.stats.cache_misses == 0  # nothing parsed again
+    coverage = table(out, "coverage").set_index(["year", "division_code"])
+    assert coverage.loc[(2024, "440305"), "in_catalogue"] and not coverage.loc[(2024, "440305"), "archived"]

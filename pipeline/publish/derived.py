@@ -22,10 +22,11 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from pipeline.extract.indicators import Indicator, load_taxonomy
-from pipeline.fetch.archive import Archive, write_atomically
+from pipeline.fetch.archive import Archive, file_sha256, write_atomically
 from pipeline.fetch.catalogue import read_catalogue, report_entries
 from pipeline.parse.divisions import Division, divisions_of_year, lookup
 from pipeline.publish.export import _resource, arrow_table, csv_bytes, parquet_bytes
+from pipeline.publish.metadata import METADATA_PATH
 from pipeline.publish.pinyin import romanize
 from pipeline.publish.schemas import DERIVED_TABLES, column_names, typed_frame
 
@@ -191,6 +192,14 @@ def panel_frame(reports: pd.DataFrame, indicators: pd.DataFrame, taxonomy: list[
 
 
 # ---------------------------------------------------------------- writing them
+
+def derived_inputs(raw_dir: Path) -> list[str]:
+    """What the derived files depend on besides the captures: the whole catalogue (coverage counts the reports
+    not archived yet) and the release metadata (datapackage.json); a build keyed on these too is redone when
+    they change."""
+    paths = (Path(raw_dir) / "sources.csv", METADATA_PATH)
+    return [f"{path.name} {file_sha256(path) if path.is_file() else ''}" for path in paths]
+
 
 def derived_frames(raw_dir: Path, out_dir: Path) -> dict[str, pd.DataFrame]:
     """captures, coverage and panel of the build in `out_dir` from the archive in `raw_dir`."""

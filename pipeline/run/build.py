@@ -25,7 +25,7 @@ from pipeline.fetch.archive import Archive
 from pipeline.fetch.catalogue import read_catalogue, report_entries
 from pipeline.model import Capture
 from pipeline.publish.codebook import codebook_markdown
-from pipeline.publish.derived import DerivedTableError, write_derived
+from pipeline.publish.derived import DerivedTableError, derived_inputs, write_derived
 from pipeline.publish.export import export_tables
 from pipeline.publish.schemas import TABLES, typed_frame
 from pipeline.publish.validate import ValidationResult, validate_tables
@@ -301,7 +301,7 @@ def build(raw_dir: Path, out_dir: Path, *, workers: int | None = None, cache_dir
     if cache is not None:
         cache.drop_other_versions()
     jobs = parse_plan(raw_dir, cache.version if cache else None)
-    stats.reports, digest = len(jobs), inputs_digest([job.key for job in jobs])
+    stats.reports, digest = len(jobs), inputs_digest([job.key for job in jobs] + derived_inputs(raw_dir))
     if cache is not None and (reused := _reuse_outputs(cache_root, out_dir, digest, stats)):
         lap("reuse")
         return reused
