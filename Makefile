@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
+# cffconvert (the test that CITATION.cff is valid CFF 1.2) pins jsonschema<4, which frictionless and Great
+# Expectations cannot share: it gets an environment of its own, from a lock of its own
+CFFCONVERT := $(VENV)/cffconvert/bin/cffconvert
+CFF_LOCK   := requirements-cffconvert.lock
 RAW    ?= raw
 OUT    ?= processed
 PORT   ?= 8001
@@ -21,12 +25,18 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP)  ## create .venv from requirements.lock (again whenever the lock changes)
+$(CFFCONVERT): $(CFF_LOCK) | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/cffconvert
+	$(VENV)/cffconvert/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(CFF_LOCK)
 
-lock:  ## re-resolve requirements.lock from pyproject.toml (keeps existing pins; UPGRADE=1 takes the newest)
+venv: $(STAMP) $(CFFCONVERT)  ## create .venv from requirements.lock (again whenever the lock changes)
+
+lock:  ## re-resolve the lock files from pyproject.toml (keeps existing pins; UPGRADE=1 takes the newest)
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv; }
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 --generate-hashes \
 		--quiet --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	echo 'cffconvert>=2,<3' | $(BIN)/uv pip compile - --universal --python-version 3.11 --generate-hashes \
+		--quiet --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(CFF_LOCK)
 
 check-lock: $(STAMP)  ## the venv holds exactly the lock's versions, nothing missing and nothing more
 	$(BIN)/python -m pipeline.run.lockfile --exact $(LOCK)
@@ -53,7 +63,7 @@ serve: $(STAMP)  ## browse the build in Datasette on 127.0.0.1, port PORT=8001 (
 	@test -f $(OUT)/datapackage.json || $(MAKE) build
 	$(BIN)/python -m pipeline serve --out-dir $(OUT) --port $(PORT)
 
-test: $(STAMP)  ## run the test suite and ruff
+test: $(STAMP) $(CFFCONVERT)  ## run the test suite and ruff
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

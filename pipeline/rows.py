@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from pipeline.extract.checks import consistency_checks
 from pipeline.extract.facts import extract_facts, zero_facts
-from pipeline.extract.indicators import Indicator, assign_indicators, indicator_rows, load_taxonomy
+from pipeline.extract.indicators import SENTENCE_ENDS, Indicator, assign_indicators, indicator_rows, load_taxonomy
 from pipeline.extract.tables import table_facts, text_table_facts
 from pipeline.fetch.archive import Archive
-from pipeline.model import Capture, Check, Page
+from pipeline.model import Capture, Check, Fact, Page
 from pipeline.parse.adapters import PageError, read_page
 from pipeline.parse.identity import make_report
 from pipeline.parse.sections import section_for, split_sections
@@ -52,6 +52,16 @@ def report_id_for(capture: Capture) -> str:
 
 def check_row(report_id: str, check: Check) -> dict:
     return {"report_id": report_id, **record_fields(check)}
+
+
+def sentence_of(text: str, fact: Fact) -> str:
+    """The sentence a fact's number sits in, as written: from the previous sentence end (or line) to the next,
+    that included; a table fact's quote (its table row), having no place in the text."""
+    if fact.char_start is None or fact.char_end is None:
+        return fact.quote
+    start = max(text.rfind(mark, 0, fact.char_start) for mark in SENTENCE_ENDS) + 1
+    ends = [i for i in (text.find(mark, fact.char_end) for mark in SENTENCE_ENDS) if i != -1]
+    return text[start:min(ends) + 1 if ends else len(text)].strip()
 
 
 def text_from_attachments(page: Page, attachments: list[tuple[Capture, bytes]]) -> Page:
@@ -101,7 +111,7 @@ def read_report(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: 
     report.n_facts = len(facts)
     rows.reports.append(record_fields(report))
     rows.sections += [{"report_id": report_id, **record_fields(s)} for s in sections]
-    rows.facts += [{"report_id": report_id, **record_fields(f)} for f in facts]
+    rows.facts += [{"report_id": report_id, **record_fields(f), "sentence": sentence_of(page.text, f)} for f in facts]
     rows.indicators += indicator_values
     rows.checks += [check_row(report_id, c) for c in checks + indicator_checks]
     return rows

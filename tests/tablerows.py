@@ -17,10 +17,12 @@ def valid_table_rows() -> dict[str, list[dict]]:
                       "char_start": 0, "char_end": 40}],
         "facts": [
             {"fact_id": f"{rid}-0001", "report_id": rid, "section_id": "1", "quote": "新收行政复议案件960件",
+             "sentence": "全年新收行政复议案件960件。",
              "subject": "新收行政复议案件", "value": 960, "unit": "件", "value_normalized": 960, "unit_base": "件",
              "qualifier": "", "qualifier_raw": "", "kind": "count", "direction": "", "is_target": False,
              "indicator_id": "admin_reconsideration_received", "char_start": 8, "char_end": 12},
             {"fact_id": f"{rid}-0002", "report_id": rid, "section_id": "1", "quote": "接收民意事件53.7万余件",
+             "sentence": "接收民意事件53.7万余件，办结率99%。",
              "subject": "民意事件", "value": 53.7, "unit": "万件", "value_normalized": 537000, "unit_base": "件",
              "qualifier": "more_than", "qualifier_raw": "余", "kind": "count", "direction": "", "is_target": False,
              "indicator_id": "", "char_start": 20, "char_end": 26},

@@ -36,10 +36,11 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_build_writes_every_table_and_the_package(built):
     _, out = built
-    for table in ("reports", "sections", "facts", "indicators", "checks", "mirrors"):
+    tables = ("reports", "sections", "facts", "indicators", "checks", "mirrors", "captures", "coverage", "panel")
+    for table in tables:
         assert (out / f"{table}.parquet").exists() and (out / f"{table}.csv").exists()
     package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
-    assert len(package["resources"]) == 12
+    assert len(package["resources"]) == 2 * len(tables)
     assert "admin_reconsideration_received" in (out / "CODEBOOK.md").read_text(encoding="utf-8")
 
 

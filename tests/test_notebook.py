@@ -40,12 +40,44 @@ def test_runs_without_errors(executed):
     assert all(c.execution_count for c in code)
 
 
-def test_shows_typed_tables_coverage_a_plot_and_sentences(executed):
+def streams(notebook, name):
+    return "".join(o["text"] for c in notebook.cells for o in c.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == name)
+
+
+def test_shows_typed_tables_coverage_plots_and_sentences(executed):
     code = [c for c in executed.cells if c.cell_type == "code"]
     dtypes = outputs(code[0])[0]["data"]["text/plain"]
     assert "category" in dtypes and "Int64" in dtypes and "date32[day][pyarrow]" in dtypes
     coverage = outputs(code[1])[0]["data"]["text/plain"]
-    assert "province" in coverage and "440000" in coverage and "district" in coverage
-    assert any("image/png" in o["data"] for o in outputs(code[2]))
-    traced = outputs(code[3])[0]["data"]["text/plain"]
-    assert "sentence" in traced and "。" in traced
+    assert "广东省" in coverage and "district" in coverage and "catalogued" in coverage and "parsed" in coverage
+    assert any("image/png" in o["data"] for o in outputs(code[2]))  # the coverage plot
+    assert any("image/png" in o["data"] for o in outputs(code[3]))  # one indicator, under its name
+    traced = outputs(code[4])[0]["data"]["text/plain"]
+    assert "sentence" in traced and "。" in traced and "indicator" in traced
+
+
+def test_chinese_renders_and_the_notebook_says_with_which_font(executed):
+    assert "Chinese text uses" in streams(executed, "stdout")
+    errors = streams(executed, "stderr")
+    assert "missing from font" not in errors and "Glyph" not in errors, errors
+
+
+def test_the_missing_glyph_warning_is_what_the_test_looks_for():
+    """Without a CJK font matplotlib warns in these words; the test above would see them."""
+    import io
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots()
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"]}), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ax.set_title("行政复议")
+        figure.savefig(io.BytesIO(), format="png")
+    plt.close(figure)
+    assert any("missing from font" in str(w.message) and "Glyph" in str(w.message) for w in caught)

@@ -84,7 +84,8 @@ def two_reports(tmp_path) -> tuple[Path, Path, str]:
     """Futian and Longhua archived with `add`; the Longhua capture's sha256."""
     raw, out = tmp_path / "raw", tmp_path / "processed"
     assert add(raw, CORPUS / "futian-2024.txt", "--url", FUTIAN_URL) == 0
-    assert add(raw, LONGHUA, "--jurisdiction", "龙华区", "--parent", "深圳市", "--level", "district") == 0
+    assert add(raw, LONGHUA, "--jurisdiction", "龙华区", "--parent", "深圳市", "--level", "district",
+               "--source", "a public repository of report texts") == 0
     sha = next(r["sha256"] for r in manifest(raw) if not r["url"])
     return raw, out, sha
 

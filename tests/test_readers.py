@@ -1,9 +1,10 @@
 """The Parquet files load typed in pandas, polars and DuckDB, with no casting by the reader."""
 
 import pytest
-from builtdata import build_committed_archive
+from builtdata import ROOT, build_committed_archive
 
-from pipeline.publish.schemas import TABLES, fields
+from pipeline.publish.schemas import RELEASED_TABLES as TABLES  # the derived tables too
+from pipeline.publish.schemas import fields
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +73,21 @@ def test_field_descriptions_are_in_the_parquet_schema(built):
             assert meta[b"description"].decode() == f.get("description", "")
             assert meta[b"description_zh"].decode() == f.get("description_zh", "")
         assert b"pandas" in schema.metadata and b"title" in schema.metadata
+
+
+def test_the_readme_duckdb_command_works(tmp_path_factory, tmp_path):
+    """The shell command the README gives for DuckDB runs as written and prints the indicator's rows."""
+    import re
+    import subprocess
+    import sys
+
+
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in re.findall(r"```sh\n(.*?)```", readme, re.S)[1].splitlines()
+                   if line.startswith('python -c "import duckdb'))
+    (tmp_path / "processed").symlink_to(build_committed_archive(tmp_path_factory))
+    run = subprocess.run(["bash", "-c", command.replace("python", sys.executable, 1)], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "福田区" in run.stdout and "960" in run.stdout

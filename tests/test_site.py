@@ -79,21 +79,21 @@ def test_a_table_added_to_the_datapackage_appears_with_its_types_and_facets(proc
                          {"name": "year", "type": "integer", "title": "年度", "description": "Year."},
                          {"name": "reports", "type": "integer", "title": "报告数", "description": "Reports."}],
               "primaryKey": ["province", "year"]}
-    add_resource(processed, "coverage", pd.DataFrame({"province": ["广东省", "湖北省"], "year": [2023, 2023],
+    add_resource(processed, "summary", pd.DataFrame({"province": ["广东省", "湖北省"], "year": [2023, 2023],
                                                       "reports": [3, ""]}), schema)
     ds = datasette_app(processed, tmp_path / "data.db")
-    table = get_json(ds, f"/{DATABASE}/coverage.json?_shape=objects")
+    table = get_json(ds, f"/{DATABASE}/summary.json?_shape=objects")
     assert table["rows"] == [{"province": "广东省", "year": 2023, "reports": 3},
                              {"province": "湖北省", "year": 2023, "reports": None}]
     assert set(table["facet_results"]) == {"province", "year"}
-    meta = get_json(ds, "/-/metadata.json")["databases"][DATABASE]["tables"]["coverage"]
-    assert meta["title"] == "coverage title" and meta["columns"]["province"] == "省份 · 省级行政区。 · Province."
+    meta = get_json(ds, "/-/metadata.json")["databases"][DATABASE]["tables"]["summary"]
+    assert meta["title"] == "summary title" and meta["columns"]["province"] == "省份 · 省级行政区。 · Province."
 
 
 def test_search_finds_exactly_the_facts_and_sections_with_the_words(site, processed):
     facts = csv_frame(processed, "facts")
     found = rows(site, f"/{DATABASE}/facts", _search=WORD)
-    assert found and sorted(f["fact_id"] for f in found) == sorted(facts[facts.quote.str.contains(WORD)].fact_id)
+    assert found and sorted(f["fact_id"] for f in found) == sorted(facts[facts.sentence.str.contains(WORD)].fact_id)
     sections = csv_frame(processed, "sections")
     with_word = sections[sections.text.str.contains(WORD) | sections.heading.str.contains(WORD)]
     found = rows(site, f"/{DATABASE}/sections", _search=WORD)
@@ -139,7 +139,7 @@ def test_facets_by_level_year_and_indicator_where_the_columns_mean_that(site, pr
     facts = get_json(site, f"/{DATABASE}/facts.json?_search={WORD}")["facet_results"]
     assert set(facts) == {"level", "year", "indicator_id"}
     frame = csv_frame(processed, "facts")
-    expected = frame[frame.quote.str.contains(WORD) & (frame.indicator_id != "")].indicator_id.value_counts()
+    expected = frame[frame.sentence.str.contains(WORD) & (frame.indicator_id != "")].indicator_id.value_counts()
     assert {v["value"]: v["count"] for v in facts["indicator_id"]["results"]} == expected.to_dict()
     # a section's integer level is its depth in the tree, not an administrative level
     assert set(get_json(site, f"/{DATABASE}/sections.json")["facet_results"]) == {"year"}
@@ -170,7 +170,7 @@ def test_canned_queries_give_one_indicator_across_places_and_one_reports_facts(s
     listed = rows(site, f"/{DATABASE}/report_facts", report_id=report)
     mine = facts[facts.report_id == report]
     assert [r["fact_id"] for r in listed] == sorted(mine.fact_id)
-    assert [r["sentence"] for r in listed] == list(mine.sort_values("fact_id").quote)  # no sentence column yet
+    assert [r["sentence"] for r in listed] == list(mine.sort_values("fact_id").sentence)
 
 
 def test_the_front_page_searches_and_lists_the_queries(site):

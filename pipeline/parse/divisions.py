@@ -257,3 +257,13 @@ def find_names(s: str) -> list[tuple[int, str]]:
         else:
             i += 1
     return out
+
+
+@lru_cache(maxsize=16)
+def divisions_of_year(year: int | None) -> tuple[Division, ...]:
+    """Every province, city and county-level division of the table year for `year` (clamped as in `lookup`),
+    by code; the table's placeholders (市辖区, 县 standing for "directly under the province") left out."""
+    y = table_year(year)
+    found = [_division(name, row) for name, rows in _table().by_name.items() if name not in NO_CITY
+             for row in rows if row[0] == y and row[5] == name]  # each division once, not again by short form
+    return tuple(sorted(found, key=lambda d: d.code))

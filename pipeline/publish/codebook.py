@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.extract.indicators import Indicator
-from pipeline.publish.schemas import TABLES, fields, primary_key, table_schema
+from pipeline.publish.schemas import RELEASED_TABLES, fields, primary_key, table_schema
 
 
 def _cell(text: object) -> str:
@@ -22,10 +22,27 @@ def _constraints(field: dict) -> str:
     return "; ".join(parts)
 
 
+READING = {
+    "coverage": [
+        "How to read it: one row for every government that should publish a report (every province, prefecture-"
+        "level city and county-level division of the Ministry of Civil Affairs table of that year; Taiwan, Hong "
+        "Kong and Macau excluded) and every year some catalogued or built report is about. The three flags are "
+        "a funnel: `parsed` implies `archived`, which implies `in_catalogue`. A row with `in_catalogue` false is "
+        "a report nobody has looked for yet; `in_catalogue` without `archived` is a known page not (yet) "
+        "fetched; `archived` without `parsed` is a capture that could not be read (see `checks`); `parsed` with "
+        "`n_indicators` 0 is a report that states none of the canonical indicators. `python -m pipeline "
+        "coverage` sums it by province and level.", ""],
+    "panel": [
+        "How to read it: the columns after `year` are the indicators of the taxonomy (their names below and in "
+        "the Indicators section), each the value the `indicators` table holds for the report; empty when the "
+        "report does not state it.", ""],
+}
+
+
 def table_section(table: str) -> list[str]:
-    """The codebook part of one table: its description and a row per column."""
+    """The codebook part of one table: its description, how to read it, and a row per column."""
     spec = table_schema(table)
-    lines = [f"## {table}: {spec.get('title', '')}", "", spec.get("description", ""), ""]
+    lines = [f"## {table}: {spec.get('title', '')}", "", spec.get("description", ""), "", *READING.get(table, [])]
     if key := primary_key(table):
         lines += [f"Key: {', '.join(key)}", ""]
     lines += ["| column | 名称 | type | description | 说明 | constraints |", "|---|---|---|---|---|---|"]
@@ -51,6 +68,6 @@ def codebook_markdown(taxonomy: list[Indicator]) -> str:
     """The whole codebook as Markdown."""
     lines = ["# Codebook 数据手册", "",
              "Generated from `schemas/*.schema.json` and `schemas/indicators.toml`; do not edit by hand.", ""]
-    for table in TABLES:
+    for table in RELEASED_TABLES:
         lines += table_section(table)
     return "\n".join(lines + indicator_section(taxonomy))

@@ -18,15 +18,8 @@ import pyarrow.parquet as pq
 
 from pipeline import __version__
 from pipeline.fetch.archive import write_atomically
+from pipeline.publish.metadata import load_metadata, package_metadata
 from pipeline.publish.schemas import TABLES, arrow_schema, fields, is_categorical, table_schema
-
-LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
-           "path": "https://creativecommons.org/licenses/by/4.0/"}
-PACKAGE_DESCRIPTION = (
-    "China's annual rule-of-law government reports (法治政府建设年度报告) as tidy tables: reports, their "
-    "sections, every numeric fact, canonical indicators and data checks. The reports are official documents "
-    "of state organs, excluded from copyright (Copyright Law of the PRC, art. 5)."
-)
 
 
 def reader_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -94,17 +87,9 @@ def _resource(name: str, path: str, data: bytes, table: str, fmt: str) -> dict:
 
 
 def datapackage(resources: list[dict], sources: list[dict]) -> dict:
-    """The Frictionless Data Package descriptor for the written files."""
-    return {
-        "profile": "data-package",
-        "name": "china-rule-of-law-government-reports",
-        "title": "法治政府建设年度报告数据集 / China's annual rule-of-law government reports",
-        "description": PACKAGE_DESCRIPTION,
-        "version": __version__,
-        "licenses": [LICENSE],
-        "sources": sources,
-        "resources": resources,
-    }
+    """The Frictionless Data Package descriptor for the written files, described by release.toml."""
+    return {"profile": "data-package", **package_metadata(load_metadata()), "version": __version__,
+            "sources": sources, "resources": resources}
 
 
 def export_tables(frames: dict[str, pd.DataFrame], out_dir: Path, sources: list[dict],

@@ -27,16 +27,16 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.fetch.archive import file_sha256
-from pipeline.publish.schemas import TABLES, arrow_schema, primary_key
+from pipeline.publish.metadata import citation_cff, licence_files, load_metadata
+from pipeline.publish.readme import release_readme
+from pipeline.publish.schemas import RELEASED_TABLES, arrow_schema, primary_key
 
 RELEASES = "releases"
 LATEST = "latest"
 RELEASE_NAME = re.compile(r"^v(\d{4})\.(\d{2})\.(\d{2})(?:-(\d+))?$")
 DOCUMENTS = ("datapackage.json", "CODEBOOK.md")
-AUTHOR = "The fzzf-reports project (法治政府建设年度报告数据集)"
-TITLE = "China's annual rule-of-law government reports as tidy tables (法治政府建设年度报告数据集)"
-REPOSITORY = "https://example.org/REPLACE-WITH-THE-REPOSITORY-URL"
 KEYS_SHOWN = 10
+VALUE_CHARS = 60  # an old or new value in CHANGES.md is cut to this many characters
 UTF8_BOM = "\ufeff".encode()
 
 
@@ -64,6 +64,7 @@ class TableChanges:
     changed: int = 0
     samples: dict[str, list[str]] = field(default_factory=dict)
     columns: str = ""  # columns added or removed, when the schema changed
+    values: list[str] = field(default_factory=list)  # old -> new values of the first changed rows
 
 
 # ---------------------------------------------------------------- finding releases
@@ -102,7 +103,7 @@ def latest_release(processed: Path) -> Path | None:
 
 def release_files(processed: Path) -> list[str]:
     """Names of the build's files that a release copies; raises ReleaseError when one is missing."""
-    names = [f"{t}.{fmt}" for t in TABLES for fmt in ("parquet", "csv")] + list(DOCUMENTS)
+    names = [f"{t}.{fmt}" for t in RELEASED_TABLES for fmt in ("parquet", "csv")] + list(DOCUMENTS)
     missing = [n for n in names if not (processed / n).is_file()]
     if missing:
         raise ReleaseError(f"no complete build in {processed} (missing {', '.join(missing)}); "
@@ -116,7 +117,7 @@ def content_fingerprint(folder: Path) -> dict[str, str]:
     The CSV rather than the Parquet file, so that a new pyarrow writing different bytes for the same rows
     is no reason for a release.
     """
-    names = [f"{t}.csv" for t in TABLES] + ["CODEBOOK.md"]
+    names = [f"{t}.csv" for t in RELEASED_TABLES] + ["CODEBOOK.md"]
     return {n: file_sha256(folder / n) if (folder / n).is_file() else "" for n in names}
 
 
@@ -149,9 +150,22 @@ def table_changes(table: str, old: pd.DataFrame | None, new: pd.DataFrame) -> Ta
     differs = (new_rows.loc[both] != old_rows.loc[both, new_rows.columns]).any(axis=1)
     changed = both[differs.to_numpy()]
     changes.added, changes.removed, changes.changed = len(added), len(removed), len(changed)
+    changes.values = [changed_values(k, old_rows.loc[k], new_rows.loc[k]) for k in changed[:KEYS_SHOWN]]
     changes.samples = {label: [_key_text(k) for k in keys[:KEYS_SHOWN]]
                        for label, keys in (("added", added), ("removed", removed), ("changed", changed)) if len(keys)}
     return changes
+
+
+def _short(value: str) -> str:
+    value = value.replace("\n", " ").replace("|", "\\|")
+    return value if len(value) <= VALUE_CHARS else value[:VALUE_CHARS - 1] + "…"
+
+
+def changed_values(key: object, old: pd.Series, new: pd.Series) -> str:
+    """One changed row for CHANGES.md: its key, then each changed column's old and new value."""
+    cells = [f"{column}: `{_short(old[column])}` → `{_short(new[column])}`"
+             for column in new.index if old[column] != new[column]]
+    return f"{_key_text(key)}: " + "; ".join(cells)
 
 
 def _key_text(key: object) -> str:
@@ -179,6 +193,8 @@ def changes_markdown(name: str, previous: str | None, changes: list[TableChanges
             for label, keys in c.samples.items()]
         if previous and details:
             lines += [f"## {c.table}", "", *[f"- {d}" for d in details], ""]
+        if previous and c.values:
+            lines += [f"Changed values in {c.table} (old → new):", "", *[f"- {v}" for v in c.values], ""]
     return "\n".join(lines)
 
 
@@ -187,28 +203,7 @@ def _read_table(folder: Path | None, table: str) -> pd.DataFrame | None:
     return pq.read_table(path).to_pandas() if path and path.is_file() else None
 
 
-# ---------------------------------------------------------------- CITATION.cff, SHA256SUMS, zip
-
-def citation_cff(name: str, today: date) -> str:
-    """CITATION.cff (Citation File Format 1.2.0) of a release."""
-    return "\n".join([
-        "cff-version: 1.2.0",
-        'message: "If you use this dataset, please cite it as below."',
-        "type: dataset",
-        f"title: {json.dumps(TITLE, ensure_ascii=False)}",
-        f"version: {json.dumps(name)}",
-        f"date-released: {today:%Y-%m-%d}",
-        "license: CC-BY-4.0",
-        "authors:",
-        f"  - name: {json.dumps(AUTHOR, ensure_ascii=False)}",
-        f"repository: {json.dumps(REPOSITORY)}  # placeholder: the public repository of the project",
-        "keywords:",
-        '  - "rule of law"',
-        '  - "法治政府建设年度报告"',
-        '  - "China"',
-        "",
-    ])
-
+# ---------------------------------------------------------------- SHA256SUMS, zip
 
 def sha256sums(folder: Path, names: list[str]) -> str:
     """SHA256SUMS in the format `sha256sum -c` reads."""
@@ -246,12 +241,16 @@ def assemble(processed: Path, folder: Path, name: str, today: date, previous: Pa
         if n != "datapackage.json":
             shutil.copyfile(processed / n, folder / n)
     (folder / "datapackage.json").write_bytes(_release_datapackage(processed, name))
-    for table in TABLES:
+    for table in RELEASED_TABLES:
         (folder / f"{table}.excel.csv").write_bytes(_excel_csv(table, folder))
-    changes = [table_changes(t, _read_table(previous, t), _read_table(folder, t)) for t in TABLES]
+    changes = [table_changes(t, _read_table(previous, t), _read_table(folder, t)) for t in RELEASED_TABLES]
     (folder / "CHANGES.md").write_text(changes_markdown(name, previous.name if previous else None, changes),
                                        encoding="utf-8")
-    (folder / "CITATION.cff").write_text(citation_cff(name, today), encoding="utf-8")
+    meta = load_metadata()
+    (folder / "CITATION.cff").write_text(citation_cff(meta, name, today), encoding="utf-8")
+    for licence in licence_files(meta):
+        shutil.copyfile(licence, folder / licence.name)
+    (folder / "README.md").write_text(release_readme(meta, folder, name, today), encoding="utf-8")
     names = sorted(p.name for p in folder.iterdir())
     (folder / "SHA256SUMS").write_text(sha256sums(folder, names), encoding="utf-8")
     (folder / f"{name}.zip").write_bytes(zip_bytes(folder, names + ["SHA256SUMS"], name, today))
@@ -267,16 +266,26 @@ def package_problems(folder: Path) -> list[str]:
     return problems
 
 
+def untraced_reports(folder: Path) -> list[str]:
+    """Reports whose raw_sha256 is not a capture with a URL or a stated source: bytes of unknown origin."""
+    reports = pq.read_table(folder / "reports.parquet", columns=["report_id", "raw_sha256"]).to_pandas()
+    captures = pq.read_table(folder / "captures.parquet", columns=["sha256", "url", "source"]).to_pandas()
+    traced = set(captures.loc[captures["url"].notna() | captures["source"].notna(), "sha256"])
+    untraced = reports.loc[~reports["raw_sha256"].isin(traced), "report_id"].tolist()
+    return [f"reports {', '.join(untraced[:KEYS_SHOWN])} have no capture with a URL or source in captures"] \
+        if untraced else []
+
+
 def check_release(folder: Path) -> None:
-    """Raise ReleaseError unless the folder's files match SHA256SUMS and datapackage.json, and every
-    Parquet file has its table's schema."""
+    """Raise ReleaseError unless the folder's files match SHA256SUMS and datapackage.json, every report
+    traces to a capture with a URL or source, and every Parquet file has its table's schema."""
     problems = []
     for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
         digest, n = line.split("  ", 1)
         if not (folder / n).is_file() or file_sha256(folder / n) != digest:
             problems.append(f"{n} does not match SHA256SUMS")
-    problems += package_problems(folder)
-    for table in TABLES:
+    problems += package_problems(folder) + untraced_reports(folder)
+    for table in RELEASED_TABLES:
         if not pq.read_schema(folder / f"{table}.parquet").remove_metadata().equals(
                 arrow_schema(table).remove_metadata()):
             problems.append(f"{table}.parquet does not have the schema of schemas/{table}.schema.json")
@@ -316,11 +325,33 @@ def _release_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def write_release(processed: Path, today: date | None = None) -> ReleaseResult:
-    """Release the build in `processed`; no new release when its content equals the newest release's.
+def new_error_checks(processed: Path, previous: Path | None) -> list[str]:
+    """Error checks on reports new since the `previous` release (every report, for a first release): what a
+    person should look at before they are published. A page that could not be read at all is no report (it
+    adds no row to reports): `all --cron` alarms about it when it is new, and it does not hold a release."""
+    reports = set(pq.read_table(processed / "reports.parquet", columns=["report_id"])["report_id"].to_pylist())
+    if previous is not None:
+        reports -= set(pq.read_table(previous / "reports.parquet", columns=["report_id"])["report_id"].to_pylist())
+    checks = pq.read_table(processed / "checks.parquet", columns=["report_id", "check", "severity", "message"])
+    errors = checks.to_pandas().astype(object)
+    errors = errors[(errors["severity"] == "error") & errors["report_id"].isin(reports)]
+    return [f"{r.report_id} {r.check}: {r.message}" for r in errors.itertuples()]
 
-    Raises nothing for a missing build or a failed check: the result says what happened, and the previous
-    releases and processed/latest are left as they were.
+
+def refusal(errors: list[str], previous: Path | None) -> str:
+    """Why a release is refused: the error checks, and how to release anyway."""
+    since = f"since {previous.name}" if previous else "(first release)"
+    return (f"release refused: {len(errors)} error check(s) on reports new {since}:\n" +
+            "\n".join(f"  {e}" for e in errors) +
+            "\nlook at them, then `python -m pipeline release --accept` releases them anyway")
+
+
+def write_release(processed: Path, today: date | None = None, accept: bool = False) -> ReleaseResult:
+    """Release the build in `processed`; no new release when its content equals the newest release's, and
+    none when reports new since the last release have error checks, unless `accept`.
+
+    Raises nothing for a missing build, a refusal or a failed check: the result says what happened, and the
+    previous releases and processed/latest are left as they were.
     """
     processed, today = Path(processed), today or date.today()
     try:
@@ -339,6 +370,8 @@ def write_release(processed: Path, today: date | None = None) -> ReleaseResult:
         if previous and content_fingerprint(previous) == content_fingerprint(processed):
             point_latest(processed, previous)
             return ReleaseResult(previous, False, f"no change since {previous.name}: no new release written")
+        if not accept and (errors := new_error_checks(processed, previous)):
+            return ReleaseResult(None, False, refusal(errors, previous))
         name = next_release_name(processed, today)
         staging = root / f".tmp-{name}-{os.getpid()}"
         staging.mkdir()

@@ -14,7 +14,9 @@ import pyarrow as pa
 
 from pipeline import SCHEMA_DIR
 
-TABLES = ("reports", "sections", "facts", "indicators", "checks", "mirrors")
+TABLES = ("reports", "sections", "facts", "indicators", "checks", "mirrors")  # built report by report
+DERIVED_TABLES = ("captures", "coverage", "panel")  # derived after the build (pipeline/publish/derived.py)
+RELEASED_TABLES = TABLES + DERIVED_TABLES
 
 _ARROW_TYPES = {
     "string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),

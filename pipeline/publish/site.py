@@ -113,7 +113,11 @@ def csv_batches(table: Table) -> Iterator[list[dict]]:
 def single_key_links(tables: list[Table]) -> dict[str, str]:
     """Column name -> table, for every table with a one-column primary key: a column of that name elsewhere
     links to it (report_id to reports, fact_id to facts)."""
-    return {t.primary_key[0]: t.name for t in tables if len(t.primary_key) == 1}
+    links: dict[str, str] = {}
+    for t in tables:  # the first table keyed by a column owns it (reports, not panel, owns report_id)
+        if len(t.primary_key) == 1:
+            links.setdefault(t.primary_key[0], t.name)
+    return links
 
 
 def foreign_keys(table: Table, tables: list[Table]) -> list[tuple[str, str, str]]:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from pipeline.extract.indicators import Indicator, load_taxonomy
 from pipeline.fetch.archive import default_mode
-from pipeline.publish.schemas import SCHEMA_DIR, TABLES, column_names, fields, primary_key
+from pipeline.publish.schemas import RELEASED_TABLES, SCHEMA_DIR, TABLES, column_names, fields, primary_key
 
 EXPECTATIONS_DIR = SCHEMA_DIR / "expectations"
 ROW_COUNTS_FILE = "row_counts.json"
@@ -147,7 +147,7 @@ def suite_json(table: str, taxonomy: list[Indicator]) -> dict:
 def generated_suites(taxonomy: list[Indicator] | None = None) -> dict[str, str]:
     """File name -> text of every suite, as the generator writes them."""
     taxonomy = load_taxonomy() if taxonomy is None else taxonomy
-    return {f"{table}.json": _json_text(suite_json(table, taxonomy)) for table in TABLES}
+    return {f"{table}.json": _json_text(suite_json(table, taxonomy)) for table in RELEASED_TABLES}
 
 
 def row_counts_of(processed: Path) -> dict[str, int]:
@@ -158,14 +158,17 @@ def row_counts_of(processed: Path) -> dict[str, int]:
 
 
 def write_suites(out: Path = EXPECTATIONS_DIR, processed: Path | None = None) -> list[Path]:
-    """Rewrite the committed suites (and the row counts, from the build in `processed` when given)."""
+    """Rewrite the committed panel schema and suites (and the row counts, from the build in `processed`)."""
+    from pipeline.publish.panel import write_panel_schema
+
     out.mkdir(parents=True, exist_ok=True)
+    panel = write_panel_schema()
     texts = generated_suites()
     if processed is not None:
         texts[ROW_COUNTS_FILE] = _json_text(row_counts_of(processed))
     for name, text in texts.items():
         (out / name).write_text(text, encoding="utf-8")
-    return [out / name for name in texts]
+    return [panel] + [out / name for name in texts]
 
 
 def _json_text(data: object) -> str:
@@ -174,10 +177,10 @@ def _json_text(data: object) -> str:
 
 # ---------------------------------------------------------------- loading the committed suites
 
-def load_suites(directory: Path = EXPECTATIONS_DIR) -> dict[str, dict]:
+def load_suites(directory: Path = EXPECTATIONS_DIR, tables: tuple[str, ...] = TABLES) -> dict[str, dict]:
     """The committed suite of every table; raises SuiteError naming the command that writes them."""
     suites = {}
-    for table in TABLES:
+    for table in tables:
         path = directory / f"{table}.json"
         try:
             suites[table] = json.loads(path.read_text(encoding="utf-8"))
@@ -298,7 +301,7 @@ def validate_tables(frames: Mapping[str, pd.DataFrame], docs_dir: Path | None = 
     blocked run leaves `docs_dir` alone (nothing is published) and keeps its report in a temporary folder
     that the log names.
     """
-    suites = load_suites() if suites is None else suites
+    suites = load_suites(tables=tuple(frames)) if suites is None else suites
     row_counts = load_row_counts() if row_counts is None else row_counts
     gx, context = _quiet_great_expectations()
     site = Path(tempfile.mkdtemp(prefix="fzzf-validation-")) if docs_dir is not None else None
@@ -306,7 +309,7 @@ def validate_tables(frames: Mapping[str, pd.DataFrame], docs_dir: Path | None = 
         _add_docs_site(context, site)
     source = context.data_sources.add_pandas("tables")
     result = ValidationResult()
-    for table in TABLES:
+    for table in frames:
         expectations = list(suites[table]["expectations"])
         if table in row_counts:
             expectations.append(row_count_expectation(row_counts[table]))

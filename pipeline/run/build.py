@@ -25,6 +25,7 @@ from pipeline.fetch.archive import Archive, withdrawn_captures
 from pipeline.fetch.catalogue import read_catalogue, report_entries
 from pipeline.model import Capture
 from pipeline.publish.codebook import codebook_markdown
+from pipeline.publish.derived import DerivedTableError, derived_inputs, write_derived
 from pipeline.publish.export import export_tables
 from pipeline.publish.schemas import TABLES, typed_frame
 from pipeline.publish.validate import ValidationResult, validate_tables
@@ -339,7 +340,7 @@ def build(raw_dir: Path, out_dir: Path, *, workers: int | None = None, cache_dir
     if cache is not None:
         cache.drop_other_versions()
     jobs = parse_plan(raw_dir, cache.version if cache else None)
-    stats.reports, digest = len(jobs), inputs_digest([job.key for job in jobs])
+    stats.reports, digest = len(jobs), inputs_digest([job.key for job in jobs] + derived_inputs(raw_dir))
     if cache is not None and (reused := _reuse_outputs(cache_root, out_dir, digest, stats)):
         lap("reuse")
         return reused
@@ -356,6 +357,10 @@ def build(raw_dir: Path, out_dir: Path, *, workers: int | None = None, cache_dir
         blocked.result = BuildResult(frames, validation, [], stats)
         raise blocked
     written = export_tables(frames, out_dir, package_sources(frames["reports"]), codebook_markdown(taxonomy))
+    try:  # captures, coverage, panel: from the written files and the archive
+        written += write_derived(raw_dir, out_dir)
+    except DerivedTableError as err:
+        raise ReleaseBlocked(str(err)) from err
     lap("export")
     if cache is not None:
         docs = sorted(p for p in (out_dir / "validation").rglob("*") if p.is_file())

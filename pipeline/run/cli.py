@@ -215,7 +215,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     from pipeline.run.runlog import exit_status, recorded_run, release_outcome
 
     with recorded_run(Path(args.out_dir), "release", keep=True) as record:  # the build's record, plus the release
-        result = write_release(Path(args.out_dir))
+        result = write_release(Path(args.out_dir), accept=args.accept)
         record.release = release_outcome(result)
         record.status, record.exit_status = exit_status(record, cron=False)
     print(result.message if result.path else f"error: {result.message}", file=sys.stderr)
@@ -234,6 +234,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except SiteError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Print the build's coverage table by province and level: governments, catalogued, archived, parsed."""
+    from pipeline.publish.coverage import coverage_lines, read_coverage
+
+    print("\n".join(coverage_lines(read_coverage(Path(args.out_dir)), args.year)))
     return EXIT_OK
 
 
@@ -292,6 +300,7 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_suites)
     sp = sub.add_parser("release", help="release the build into OUT_DIR/releases/vYYYY.MM.DD/")
     building(sp)
+    sp.add_argument("--accept", action="store_true", help="release even with error checks on new reports")
     sp.set_defaults(func=cmd_release)
     sp = sub.add_parser("serve", help="browse OUT_DIR (a build, or a release such as processed/latest) in Datasette")
     building(sp)
@@ -299,6 +308,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8001, help="port (default 8001)")
     sp.add_argument("--db", default=".cache/site/data.db", help="the SQLite copy (default .cache/site/data.db)")
     sp.set_defaults(func=cmd_serve)
+    sp = sub.add_parser("coverage", help="which governments' reports the build has, by province and level")
+    building(sp)
+    sp.add_argument("--year", type=int, help="one year only (default: every year, as government-years)")
+    sp.set_defaults(func=cmd_coverage)
     return p
 
 
