@@ -190,7 +190,8 @@ def test_a_blocked_run_publishes_no_report(broken_run):
 
 def test_summary_fits_a_screen_and_counts_everything(broken_run):
     frames, result, _ = broken_run
-    lines = summary_lines(frames, result)
+    severities = frames["checks"]["severity"].value_counts().to_dict()
+    lines = summary_lines({t: len(f) for t, f in frames.items()}, severities, result)
     assert len(lines) <= 24 and max(map(len, lines)) <= 120
     facts_line = next(line for line in lines if line.startswith("facts"))
     failed = result.failed("facts")
@@ -206,11 +207,11 @@ def test_build_prints_the_summary(table_rows, monkeypatch, capsys, tmp_path):
     import pipeline.run.build
     from pipeline.run.cli import main
 
-    frames = frames_of(table_rows)
+    rows = {t: len(table_rows[t]) for t in TABLES}
     result = ValidationResult(evaluated={t: 3 for t in TABLES}, passed={t: 3 for t in TABLES},
                               docs=tmp_path / "validation" / "index.html")
     monkeypatch.setattr(pipeline.run.build, "build",
-                        lambda raw, out, **_: pipeline.run.build.BuildResult(frames, result))
+                        lambda raw, out, **_: pipeline.run.build.BuildResult(rows, {"info": 1}, {}, result))
     assert main(["build", "--raw-dir", str(tmp_path), "--out-dir", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "table           rows  expectations  passed  failed" in err

@@ -61,14 +61,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     from pipeline.run.build import ReleaseBlocked, build
 
     try:
-        result = build(Path(args.raw_dir), Path(args.out_dir), workers=args.workers, use_cache=not args.no_cache)
+        result = build(Path(args.raw_dir), Path(args.out_dir), workers=args.workers, use_cache=not args.no_cache,
+                       progress=True)
     except ReleaseBlocked as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BLOCKED
     from pipeline.publish.validate import summary_lines
 
-    print("\n".join(summary_lines(result.frames, result.validation)), file=sys.stderr)
-    counts = ", ".join(f"{len(frame)} {table}" for table, frame in result.frames.items())
+    print("\n".join(summary_lines(result.rows, result.severities, result.validation)), file=sys.stderr)
+    counts = ", ".join(f"{n} {table}" for table, n in result.rows.items())
     print(f"built {counts} into {args.out_dir}", file=sys.stderr)
     return EXIT_OK
 
