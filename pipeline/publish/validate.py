@@ -104,6 +104,8 @@ def expectation_specs(table: str, taxonomy: list[Indicator] | None = None) -> li
             specs.append(("ExpectColumnValuesToBeInSet", {"column": col, "value_set": cons["enum"]}))
         if "pattern" in cons:
             specs.append(("ExpectColumnValuesToMatchRegex", {"column": col, "regex": cons["pattern"]}))
+        if "maxLength" in cons:
+            specs.append(("ExpectColumnValueLengthsToBeBetween", {"column": col, "max_value": cons["maxLength"]}))
         if "minimum" in cons or "maximum" in cons:
             specs.append(("ExpectColumnValuesToBeBetween",
                           {"column": col, "min_value": cons.get("minimum"), "max_value": cons.get("maximum")}))

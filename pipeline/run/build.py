@@ -52,7 +52,8 @@ POOL_MIN_JOBS = 16  # fewer captures are read in this process: starting a pool c
 BATCH_REPORTS = 100  # most captures a process reads and types into frames at a time
 IN_FLIGHT = 2  # batches per parse process sent ahead of the one being written
 STRING_STORAGE = "pyarrow"  # pandas string columns of the built frames
-FAILED_CHECKS = {"unreadable_page", "build_failed"}  # checks that mean a page could not be read
+FAILED_CHECKS = {"unreadable_page", "build_failed", "parse_timeout"}  # checks that mean a page could not be read
+TRANSIENT_CHECKS = {"build_failed", "parse_timeout"}  # may not happen again (a bug fixed, a busy machine): not cached
 SORT_KEYS = {
     "reports": ["report_id"], "sections": ["report_id", "char_start", "level"], "facts": ["fact_id"],
     "indicators": ["report_id", "indicator_id"], "checks": ["report_id", "fact_id", "check", "message"],
@@ -143,7 +144,7 @@ def _parse_and_store(job: ParseJob, taxonomy: list[Indicator], cache: RowCache |
     """The job's rows by table, saved in the cache unless parsing failed unexpectedly (that may be transient)."""
     parsed = parse_capture(job, taxonomy)
     rows = {table: getattr(parsed, table) for table in TABLES}
-    if cache is not None and not any(c["check"] == "build_failed" for c in rows["checks"]):
+    if cache is not None and not any(c["check"] in TRANSIENT_CHECKS for c in rows["checks"]):
         cache.store(job.key, encode_rows(rows))
     return rows
 
