@@ -231,3 +231,17 @@ def test_suite_files_are_readable_great_expectations_json():
         suite = json.loads((EXPECTATIONS_DIR / f"{table}.json").read_text(encoding="utf-8"))
         assert suite["name"] == table
         assert all(set(e) == {"type", "kwargs", "meta", "severity"} for e in suite["expectations"])
+
+
+def test_chunked_validation_finds_what_one_run_finds(broken_run, monkeypatch):
+    import pipeline.publish.validate as validate_module
+
+    frames, whole, _ = broken_run
+    monkeypatch.setattr(validate_module, "VALIDATE_ROWS", 1)  # every row its own Great Expectations run
+    chunked = validate_tables(frames, row_counts={"facts": 3, "reports": 1})
+
+    def found(result):
+        return sorted((f.table, f.column, f.expectation, f.rows) for f in result.failures + result.warnings)
+
+    assert found(chunked) == found(whole) and chunked.evaluated == whole.evaluated
+    assert ("facts", "fact_id", "expect_column_values_to_be_unique", (0, 1)) in found(chunked)
