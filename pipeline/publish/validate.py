@@ -37,6 +37,7 @@ REGENERATE = "make suites"  # the command that rewrites the committed suites (af
 MAX_ROWS_SHOWN = 5
 MAX_ROWS_KEPT = 20  # offending rows and values a failure keeps (a broken column can have millions)
 VALIDATE_ROWS = 100_000  # rows per Great Expectations run: bounds memory, few enough runs to stay fast
+VALIDATE_BYTES = 32 * 1024 * 1024  # ... and bytes: a table of long rows (reports, checks) is run sooner
 DUCKDB_MEMORY = "500MB"  # DuckDB spills to disk beyond this when checking keys over a whole table
 BLOCKING = "critical"
 log = logging.getLogger(__name__)
@@ -315,7 +316,7 @@ UNIQUENESS = {"expect_column_values_to_be_unique", "expect_compound_columns_to_b
 class TableValidator:
     """The committed suites run over tables that arrive in batches, in bounded memory.
 
-    Great Expectations runs on chunks of at most VALIDATE_ROWS rows, holding only the columns the
+    Great Expectations runs on chunks of at most VALIDATE_ROWS rows or VALIDATE_BYTES, holding only the columns the
     expectations read (it copies the frame it is given, and no expectation reads the free texts); a table's
     shape is checked once on its header; uniqueness, which needs the whole table, and the row count are
     checked at the end, by DuckDB over the written Parquet file. Rows named in failures are table rows.
@@ -328,7 +329,7 @@ class TableValidator:
         self.docs_dir = docs_dir
         self.rows = dict.fromkeys(TABLES, 0)
         self._buffer: dict[str, list[pd.DataFrame]] = {table: [] for table in TABLES}
-        self._buffered = dict.fromkeys(TABLES, 0)
+        self._buffered = dict.fromkeys(TABLES, 0)  # bytes of the rows waiting for Great Expectations
         self._checked = dict.fromkeys(TABLES, 0)  # rows already run through Great Expectations
         self._failed: dict[str, dict[str, Failure]] = {table: {} for table in TABLES}
         self._definitions: dict[str, object] = {}
@@ -350,8 +351,8 @@ class TableValidator:
         self.rows[table] += len(frame)
         if len(part):
             self._buffer[table].append(part)
-            self._buffered[table] += len(part)
-        if self._buffered[table] >= VALIDATE_ROWS:
+            self._buffered[table] += int(part.memory_usage(deep=True).sum())
+        if sum(map(len, self._buffer[table])) >= VALIDATE_ROWS or self._buffered[table] >= VALIDATE_BYTES:
             self._run_buffer(table)
 
     def _start(self) -> None:
