@@ -13,7 +13,7 @@ OUT    ?= processed
 PORT   ?= 8001
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock check-lock all cron fetch build suites release serve test lint eval bench clean
+.PHONY: help venv lock check-lock all cron fetch build suites release serve test lint eval bench bench-national clean
 
 help:  ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,11 +74,15 @@ eval: $(STAMP)  ## precision, recall and misses: facts on tests/gold and the hel
 	$(BIN)/python -m pipeline.run.evaluate_indicators
 	$(BIN)/python -m pipeline.run.evaluate_identity --pages-dir tests/realpages
 
-bench: $(STAMP)  ## benchmarks: extraction, fetch politeness, builds of 1,000 and 10,000 reports (~10 min)
+bench: $(STAMP)  ## benchmarks: extraction, fetch politeness, builds of 2,000 and 8,000 reports, a 20 MB freak (~15 min)
 	$(BIN)/python bench/bench_extract.py
 	$(BIN)/python bench/bench_fetch.py
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_site.py
+	$(BIN)/python bench/bench_build.py --freak
+
+bench-national: $(STAMP)  ## a build of 100,000 synthetic reports: peak memory under 2 GB (about an hour)
+	$(BIN)/python bench/bench_build.py --sizes 100000 --full-only
 
 lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check .

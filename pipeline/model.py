@@ -112,3 +112,5 @@ class Check:
     severity: str  # error | warning | info
     message: str
     fact_id: str = ""
+    value: float | None = None  # the measured quantity the check is about, when there is one
+    limit: float | None = None  # the limit it went beyond

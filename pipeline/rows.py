@@ -21,6 +21,17 @@ from pipeline.model import Capture, Check, Fact, Page
 from pipeline.parse.adapters import PageError, read_page
 from pipeline.parse.identity import make_report
 from pipeline.parse.sections import section_for, split_sections
+from pipeline.plausibility import (
+    MAX_FACTS,
+    PARSE_SECONDS,
+    PARSE_TIMEOUT,
+    ParseTimeout,
+    capped_checks,
+    fact_oddities,
+    plausible_text,
+    short_message,
+    time_budget,
+)
 
 log = logging.getLogger(__name__)
 TABLE_SECTION = "0"  # section_id of facts read from tables, which have no place in the text
@@ -51,7 +62,8 @@ def report_id_for(capture: Capture) -> str:
 
 
 def check_row(report_id: str, check: Check) -> dict:
-    return {"report_id": report_id, **record_fields(check)}
+    """A check as a row of `checks`, its message cut to the plausible length wherever it was made."""
+    return {"report_id": report_id, **record_fields(check), "message": short_message(check.message)}
 
 
 def sentence_of(text: str, fact: Fact) -> str:
@@ -92,6 +104,7 @@ def read_report(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: 
         where = capture.url or capture.source or capture.path
         rows.checks.append(check_row(report_id, Check("unreadable_page", "error", f"{where}: {err}")))
         return rows
+    page.text, oddities = plausible_text(page.text)
     report, checks = make_report(page, capture, entry)
     checks = page.checks + checks
     report.report_id, report.n_chars = report_id, len(page.text)
@@ -103,25 +116,37 @@ def read_report(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: 
     for fact in tables:  # after the text's facts; no offsets, so section "0" (facts schema)
         fact.section_id = TABLE_SECTION
         facts.append(fact)
+    oddities += fact_oddities(len(facts), len(page.text))
+    facts = facts[:MAX_FACTS]
     for n, fact in enumerate(facts, start=1):
         fact.fact_id = f"{report_id}-{n:04d}"
     checks += assign_indicators(facts, page.text, taxonomy, year=report.year, level=report.level)
     checks += consistency_checks(report, facts, page.text)
     indicator_values, indicator_checks = indicator_rows(report, facts, taxonomy, page.text)
+    if oddities:  # nothing read from a freak page is compared across reports
+        indicator_values, indicator_checks = [], []
+        checks = [o.check() for o in oddities] + checks
     report.n_facts = len(facts)
     rows.reports.append(record_fields(report))
     rows.sections += [{"report_id": report_id, **record_fields(s)} for s in sections]
     rows.facts += [{"report_id": report_id, **record_fields(f), "sentence": sentence_of(page.text, f)} for f in facts]
     rows.indicators += indicator_values
-    rows.checks += [check_row(report_id, c) for c in checks + indicator_checks]
+    rows.checks += [check_row(report_id, c) for c in capped_checks(checks + indicator_checks)]
     return rows
 
 
 def read_report_safely(capture: Capture, data: bytes, entry: dict[str, str], taxonomy: list[Indicator],
                        attachments: list[tuple[Capture, bytes]] = ()) -> ReportRows:
-    """read_report, with any unexpected failure turned into an error check so the build goes on."""
+    """read_report, with any unexpected failure, and a parse beyond its time budget, turned into an error
+    check so the build goes on."""
     try:
-        return read_report(capture, data, entry, taxonomy, attachments)
+        with time_budget(PARSE_SECONDS):
+            return read_report(capture, data, entry, taxonomy, attachments)
+    except ParseTimeout:
+        log.error("parse of %s cut off after %d s", capture.url or capture.path, PARSE_SECONDS)
+        message = f"{capture.url or capture.path}: parse cut off after {PARSE_SECONDS} s; nothing of it is kept"
+        check = Check(PARSE_TIMEOUT, "error", message, value=PARSE_SECONDS, limit=PARSE_SECONDS)
+        return ReportRows(checks=[check_row(report_id_for(capture), check)])
     except Exception as err:  # one broken page must never stop the other reports
         log.exception("failed to build %s", capture.url or capture.path)
         message = f"{capture.url or capture.path}: {type(err).__name__}: {err}"

@@ -134,8 +134,8 @@ def test_without_cron_failed_pages_do_not_change_the_exit_status(dirs):
 def test_a_blocked_build_exits_1_releases_nothing_and_still_writes_run_json(dirs, monkeypatch):
     raw, out, logs = dirs
     failure = Failure("facts", "value", "expect_column_values_to_not_be_null", (3,), ("None",))
-    monkeypatch.setattr(build_module, "validate_tables",
-                        lambda frames, docs_dir=None: ValidationResult(evaluated={"facts": 1}, failures=[failure]))
+    monkeypatch.setattr(build_module.TableValidator, "finish",
+                        lambda self, sources: ValidationResult(evaluated={"facts": 1}, failures=[failure]))
     assert cron(raw, out, logs, "--offline") == 1
     run = run_json(out)
     assert run["status"] == "blocked" and run["validation"]["blocked"]
@@ -149,7 +149,7 @@ def test_a_crash_is_recorded_before_it_propagates(dirs, monkeypatch):
     def explode(*_args, **_kwargs):
         raise MemoryError("out of memory")
 
-    monkeypatch.setattr(build_module, "collect_frames", explode)
+    monkeypatch.setattr(build_module, "batch_frames", explode)
     with pytest.raises(MemoryError):
         cron(raw, out, logs, "--offline")
     run = run_json(out)

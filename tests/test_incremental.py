@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import pipeline.rows as parse_module
@@ -17,7 +18,7 @@ from pipeline.fetch.archive import Archive
 from pipeline.fetch.catalogue import write_catalogue
 from pipeline.publish.schemas import TABLES
 from pipeline.rows import ReportRows
-from pipeline.run.build import build, collect_frames, collect_rows, frames_from_rows, parse_plan
+from pipeline.run.build import batch_frames, build, collect_rows, frames_from_rows, parse_plan
 from pipeline.run.cache import RowCache, parser_version
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -162,31 +163,45 @@ def test_parser_version_follows_the_parsing_code_only(tmp_path, monkeypatch):
         parser_version.cache_clear()
 
 
-def test_pool_gives_the_same_frames_as_one_process(raw, taxonomy, monkeypatch):
+def joined_batches(batches) -> dict[str, pd.DataFrame]:
+    """The batches of a streamed build joined per table, in the order they came."""
+    batches = list(batches)
+    return {t: pd.concat([b[t] for b in batches], ignore_index=True) for t in TABLES}
+
+
+def built_files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in out.glob("*.*")}
+
+
+def test_pool_and_batches_write_the_same_files_as_one_process(raw, tmp_path, monkeypatch):
+    import pipeline.publish.export as export_module
+
     Archive(raw).store((PAGES / "nfcms-sz-gov-cn-post-12212437.html").read_bytes(), url=f"{SITE}/nfcms.html",
                        content_type="text/html", kind="report")
+    monkeypatch.setattr(export_module, "ROW_GROUP_ROWS", 7)  # row groups that straddle batches
+    single = build(raw, tmp_path / "single", use_cache=False, workers=1)
     monkeypatch.setattr(build_module, "POOL_MIN_JOBS", 1)
     monkeypatch.setattr(build_module, "BATCH_REPORTS", 1)
-    jobs = parse_plan(raw)
-    pooled_stats, single_stats = build_module.BuildStats(), build_module.BuildStats()
-    pooled = collect_frames(jobs, taxonomy, workers=2, stats=pooled_stats)
-    single = collect_frames(jobs, taxonomy, workers=1, stats=single_stats)
-    assert (pooled_stats.workers, single_stats.workers) == (2, 1)
-    assert_same_frames(pooled, single)
+    pooled = build(raw, tmp_path / "pooled", use_cache=False, workers=2)
+    assert (pooled.stats.workers, single.stats.workers) == (2, 1)
+    assert pooled.rows == single.rows and pooled.rows["facts"] > 7
+    assert len(built_files(tmp_path / "single")) >= 12
+    assert built_files(tmp_path / "pooled") == built_files(tmp_path / "single")
+    assert pq.ParquetFile(tmp_path / "pooled" / "facts.parquet").metadata.row_group(0).num_rows == 7
 
 
 def test_pool_workers_fill_the_cache(raw, tmp_path, taxonomy, monkeypatch, parse_calls):
     monkeypatch.setattr(build_module, "POOL_MIN_JOBS", 1)
     cache = RowCache(tmp_path / "cache")
-    collect_frames(parse_plan(raw, cache.version), taxonomy, cache, workers=2)
+    list(batch_frames(parse_plan(raw, cache.version), taxonomy, cache, workers=2))
     stats = build_module.BuildStats()
-    collect_frames(parse_plan(raw, cache.version), taxonomy, cache, workers=2, stats=stats)
+    list(batch_frames(parse_plan(raw, cache.version), taxonomy, cache, workers=2, stats=stats))
     assert (stats.cache_hits, stats.cache_misses) == (3, 0) and parse_calls == []
 
 
-def test_frames_typed_in_batches_equal_frames_typed_at_once(raw, taxonomy, monkeypatch):
+def test_batches_in_plan_order_are_the_tables_in_their_final_order(raw, taxonomy, monkeypatch):
     monkeypatch.setattr(build_module, "BATCH_REPORTS", 1)
-    batched = collect_frames(parse_plan(raw), taxonomy)
+    batched = joined_batches(batch_frames(parse_plan(raw), taxonomy))
     assert batched["facts"]["quote"].dtype.storage == "pyarrow"
     assert_same_frames(batched, frames_from_rows(collect_rows(raw, taxonomy)), dtypes=False)
 
@@ -206,7 +221,7 @@ def test_rebuild_with_nothing_new_keeps_the_outputs_and_notices_damage(raw, tmp_
     files = {p.name: p.read_bytes() for p in out.glob("*.*")}
     second = build(raw, out, cache_dir=cache, workers=1)
     assert second.stats.outputs_reused and second.stats.cache_misses == 0
-    assert {name: len(f) for name, f in second.frames.items()} == {name: len(f) for name, f in first.frames.items()}
+    assert second.rows == first.rows and second.severities == first.severities
     assert second.validation.success and sum(second.validation.evaluated.values()) > 0
     (out / "facts.csv").write_bytes(b"damaged")
     third = build(raw, out, cache_dir=cache, workers=1)

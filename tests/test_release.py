@@ -9,6 +9,7 @@ import zipfile
 from datetime import date
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from builtdata import ROOT, copy_of_build
@@ -278,9 +279,9 @@ def test_every_report_traces_to_a_capture_with_a_url_or_a_source(released):
 def test_a_report_without_provenance_is_not_released(processed):
     captures = pd.read_parquet(processed / "captures.parquet")
     frames = {"captures": captures[captures["url"].notna()]}
-    from pipeline.publish.export import arrow_table, parquet_bytes
+    from pipeline.publish.export import arrow_table
 
-    (processed / "captures.parquet").write_bytes(parquet_bytes(arrow_table("captures", frames["captures"])))
+    pq.write_table(arrow_table("captures", frames["captures"]), processed / "captures.parquet")
     package = json.loads((processed / "datapackage.json").read_text(encoding="utf-8"))
     for resource in package["resources"]:  # as if the build had written it so
         if resource["path"] == "captures.parquet":

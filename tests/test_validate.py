@@ -191,7 +191,8 @@ def test_a_blocked_run_publishes_no_report(broken_run):
 
 def test_summary_fits_a_screen_and_counts_everything(broken_run):
     frames, result, _ = broken_run
-    lines = summary_lines(frames, result)
+    severities = frames["checks"]["severity"].value_counts().to_dict()
+    lines = summary_lines({t: len(f) for t, f in frames.items()}, severities, result)
     assert len(lines) <= 24 and max(map(len, lines)) <= 120
     facts_line = next(line for line in lines if line.startswith("facts"))
     failed = result.failed("facts")
@@ -207,11 +208,11 @@ def test_build_prints_the_summary(table_rows, monkeypatch, capsys, tmp_path):
     import pipeline.run.build
     from pipeline.run.cli import main
 
-    frames = frames_of(table_rows)
+    rows = {t: len(table_rows[t]) for t in TABLES}
     result = ValidationResult(evaluated={t: 3 for t in TABLES}, passed={t: 3 for t in TABLES},
                               docs=tmp_path / "validation" / "index.html")
     monkeypatch.setattr(pipeline.run.build, "build",
-                        lambda raw, out, **_: pipeline.run.build.BuildResult(frames, result))
+                        lambda raw, out, **_: pipeline.run.build.BuildResult(rows, {"info": 1}, {}, result))
     assert main(["build", "--raw-dir", str(tmp_path), "--out-dir", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "table           rows  expectations  passed  failed" in err
@@ -231,3 +232,17 @@ def test_suite_files_are_readable_great_expectations_json():
         suite = json.loads((EXPECTATIONS_DIR / f"{table}.json").read_text(encoding="utf-8"))
         assert suite["name"] == table
         assert all(set(e) == {"type", "kwargs", "meta", "severity"} for e in suite["expectations"])
+
+
+def test_chunked_validation_finds_what_one_run_finds(broken_run, monkeypatch):
+    import pipeline.publish.validate as validate_module
+
+    frames, whole, _ = broken_run
+    monkeypatch.setattr(validate_module, "VALIDATE_ROWS", 1)  # every row its own Great Expectations run
+    chunked = validate_tables(frames, row_counts={"facts": 3, "reports": 1})
+
+    def found(result):
+        return sorted((f.table, f.column, f.expectation, f.rows) for f in result.failures + result.warnings)
+
+    assert found(chunked) == found(whole) and chunked.evaluated == whole.evaluated
+    assert ("facts", "fact_id", "expect_column_values_to_be_unique", (0, 1)) in found(chunked)

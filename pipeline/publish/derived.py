@@ -14,6 +14,7 @@ datapackage.json like the tables built from the reports.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +26,7 @@ from pipeline.extract.indicators import Indicator, load_taxonomy
 from pipeline.fetch.archive import Archive, file_sha256, write_atomically
 from pipeline.fetch.catalogue import read_catalogue, report_entries
 from pipeline.parse.divisions import Division, divisions_of_year, lookup
-from pipeline.publish.export import _resource, arrow_table, csv_bytes, parquet_bytes
+from pipeline.publish.export import TableWriter, _resource, file_digest
 from pipeline.publish.metadata import METADATA_PATH
 from pipeline.publish.pinyin import romanize
 from pipeline.publish.schemas import DERIVED_TABLES, column_names, typed_frame
@@ -233,12 +234,18 @@ def write_derived(raw_dir: Path, out_dir: Path) -> list[Path]:
     _validated(frames)
     written, resources = [], []
     for table in DERIVED_TABLES:
-        arrow = arrow_table(table, frames[table])
-        for fmt, data in (("csv", csv_bytes(arrow)), ("parquet", parquet_bytes(arrow))):
-            path = out_dir / f"{table}.{fmt}"
-            write_atomically(path, data)
+        paths = {fmt: out_dir / f"{table}.{fmt}" for fmt in ("csv", "parquet")}
+        staged = {fmt: path.with_name(f".{path.name}.new") for fmt, path in paths.items()}
+        writer = TableWriter(table, staged["parquet"], staged["csv"])
+        try:
+            writer.write(frames[table])
+        finally:
+            writer.close()
+        for fmt, path in paths.items():
+            os.replace(staged[fmt], path)  # each file replaced whole, never half written
             written.append(path)
-            resources.append(_resource(table if fmt == "csv" else f"{table}-{fmt}", path.name, data, table, fmt))
+            resources.append(_resource(table if fmt == "csv" else f"{table}-{fmt}", path.name,
+                                       *file_digest(path), table, fmt))
     package_path = out_dir / "datapackage.json"
     package = _with_resources(json.loads(package_path.read_text(encoding="utf-8")), resources,
                               package_sources(frames["captures"]))

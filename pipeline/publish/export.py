@@ -7,7 +7,6 @@ yields byte-identical files.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from pathlib import Path
 
@@ -19,17 +18,21 @@ import pyarrow.parquet as pq
 from pipeline import __version__
 from pipeline.fetch.archive import write_atomically
 from pipeline.publish.metadata import load_metadata, package_metadata
-from pipeline.publish.schemas import TABLES, arrow_schema, fields, is_categorical, table_schema
+from pipeline.publish.schemas import TABLES, arrow_schema, fields, is_categorical, table_schema, typed_frame
 
 
 def reader_frame(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The frame as readers should get it back: enums as categories (every allowed value a category, in
-    schema order) and dates as Arrow dates, so pandas restores these dtypes from the file's metadata."""
+    schema order) and dates as Arrow dates, so pandas restores these dtypes from the file's metadata.
+    A value outside its enum raises ValueError (validation names it before anything is published)."""
     frame = frame.copy()
     for field in fields(table):
         name = field["name"]
         if is_categorical(field):
-            frame[name] = pd.Categorical(frame[name], categories=field["constraints"]["enum"])
+            allowed = field["constraints"]["enum"]
+            if not frame[name].dropna().isin(allowed).all():
+                raise ValueError(f"{table}.{name} has values outside its enum")
+            frame[name] = pd.Categorical(frame[name], categories=allowed)
         elif field["type"] == "date":
             frame[name] = frame[name].astype("date32[pyarrow]")
     return frame
@@ -46,26 +49,69 @@ def arrow_table(table: str, frame: pd.DataFrame) -> pa.Table:
     return arrow.replace_schema_metadata({**arrow.schema.metadata, **schema.metadata})
 
 
-def parquet_bytes(arrow: pa.Table) -> bytes:
-    """The table as a zstd-compressed Parquet file."""
-    buf = io.BytesIO()
-    pq.write_table(arrow, buf, compression="zstd")
-    return buf.getvalue()
+ROW_GROUP_ROWS = 50_000  # rows per Parquet row group: fixed, so files do not depend on how the build batched
 
 
-def csv_bytes(arrow: pa.Table) -> bytes:
-    """The table as RFC 4180 CSV in UTF-8, quoted only where needed, missing values empty.
+def plain_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema with dictionary (enum) columns as plain strings, as CSV writes them."""
+    return pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in schema])
 
-    Arrow's writer is several times faster than pandas' on the million-row facts table.
+
+class TableWriter:
+    """One table written batch by batch as zstd Parquet and RFC 4180 UTF-8 CSV (quoted only where needed,
+    missing values empty), so a table never has to be in memory whole.
+
+    Row groups hold exactly ROW_GROUP_ROWS rows (the last fewer) whatever the batches were, and the schema's
+    metadata is that of the table's empty frame: the same rows give the same bytes however they arrived.
+    The pandas metadata kept beside the table's title and description lets `pd.read_parquet` restore
+    Int64, Float64, boolean and category dtypes without casting.
     """
-    buf = io.BytesIO()
-    plain = arrow.cast(pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
-                                  for f in arrow.schema]))
-    pa_csv.write_csv(plain, buf, pa_csv.WriteOptions(quoting_style="needed", eol=b"\n"))
-    return buf.getvalue()
+
+    def __init__(self, table: str, parquet_path: Path, csv_path: Path):
+        self.table, self.rows = table, 0
+        self.schema = arrow_table(table, typed_frame(table, [])).schema
+        self.parquet_path, self.csv_path = Path(parquet_path), Path(csv_path)
+        self._parquet = pq.ParquetWriter(self.parquet_path, self.schema, compression="zstd")
+        self._csv = pa_csv.CSVWriter(self.csv_path, plain_schema(self.schema),
+                                     write_options=pa_csv.WriteOptions(quoting_style="needed", eol=b"\n"))
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self.error = ""  # why a batch could not be written (rows the schema cannot hold); later ones are skipped
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append a typed frame of the table's rows (in the table's order). Rows the schema cannot hold (a
+        value outside an enum, a missing required value) are not written and set `error`: validation names
+        them, and the build publishes nothing."""
+        if not len(frame) or self.error:
+            return
+        try:
+            arrow = arrow_table(self.table, frame).replace_schema_metadata(self.schema.metadata)
+        except (ValueError, TypeError, pa.ArrowException) as err:
+            self.error = f"{self.table}: {type(err).__name__}: {str(err)[:300]}"
+            return
+        self._csv.write_table(arrow.cast(plain_schema(self.schema)))
+        self.rows += arrow.num_rows
+        self._pending.append(arrow)
+        self._pending_rows += arrow.num_rows
+        while self._pending_rows >= ROW_GROUP_ROWS:
+            self._write_group(ROW_GROUP_ROWS)
+
+    def _write_group(self, rows: int) -> None:
+        joined = pa.concat_tables(self._pending)
+        self._parquet.write_table(joined.slice(0, rows), row_group_size=rows)
+        rest = joined.slice(rows)
+        self._pending, self._pending_rows = [rest], rest.num_rows
+
+    def close(self) -> None:
+        """Write the last row group and close both files."""
+        if self._pending_rows:
+            self._write_group(self._pending_rows)
+        self._pending = []
+        self._parquet.close()
+        self._csv.close()
 
 
-def _resource(name: str, path: str, data: bytes, table: str, fmt: str) -> dict:
+def _resource(name: str, path: str, size: int, sha256: str, table: str, fmt: str) -> dict:
     tabular = fmt == "csv"
     resource = {
         "name": name, "path": path,
@@ -77,8 +123,8 @@ def _resource(name: str, path: str, data: bytes, table: str, fmt: str) -> dict:
         "description": table_schema(table).get("description", ""),
         "format": fmt,
         "mediatype": "text/csv" if tabular else "application/vnd.apache.parquet",
-        "bytes": len(data),
-        "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
+        "bytes": size,
+        "hash": "sha256:" + sha256,
         "schema": {k: v for k, v in table_schema(table).items() if k not in {"name", "title", "description"}},
     }
     if tabular:
@@ -92,22 +138,45 @@ def datapackage(resources: list[dict], sources: list[dict]) -> dict:
             "sources": sources, "resources": resources}
 
 
-def export_tables(frames: dict[str, pd.DataFrame], out_dir: Path, sources: list[dict],
-                  codebook: str = "") -> list[Path]:
-    """Write every table as Parquet and CSV, datapackage.json and the codebook; return the paths written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written, resources = [], []
+def file_digest(path: Path) -> tuple[int, str]:
+    """Bytes and sha256 of a file, read in blocks."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def write_package(out_dir: Path, sources: list[dict], codebook: str = "") -> list[Path]:
+    """datapackage.json for the tables' files in `out_dir` (their bytes and hashes read from disk), and the
+    codebook; the paths written."""
+    resources = []
     for table in TABLES:
-        arrow = arrow_table(table, frames[table])
-        for fmt, data in (("csv", csv_bytes(arrow)), ("parquet", parquet_bytes(arrow))):
+        for fmt in ("csv", "parquet"):
             path = out_dir / f"{table}.{fmt}"
-            write_atomically(path, data)
-            written.append(path)
-            resources.append(_resource(table if fmt == "csv" else f"{table}-{fmt}", path.name, data, table, fmt))
+            size, sha = file_digest(path)
+            resources.append(_resource(table if fmt == "csv" else f"{table}-{fmt}", path.name, size, sha, table, fmt))
     descriptor = json.dumps(datapackage(resources, sources), ensure_ascii=False, indent=2) + "\n"
     write_atomically(out_dir / "datapackage.json", descriptor.encode("utf-8"))
-    written.append(out_dir / "datapackage.json")
+    written = [out_dir / "datapackage.json"]
     if codebook:
         write_atomically(out_dir / "CODEBOOK.md", codebook.encode("utf-8"))
         written.append(out_dir / "CODEBOOK.md")
     return written
+
+
+def table_paths(out_dir: Path) -> list[Path]:
+    """The CSV and Parquet file of every table in `out_dir`."""
+    return [out_dir / f"{table}.{fmt}" for table in TABLES for fmt in ("csv", "parquet")]
+
+
+def export_tables(frames: dict[str, pd.DataFrame], out_dir: Path, sources: list[dict],
+                  codebook: str = "") -> list[Path]:
+    """Write tables held in memory as Parquet and CSV, datapackage.json and the codebook; the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        writer = TableWriter(table, out_dir / f"{table}.parquet", out_dir / f"{table}.csv")
+        writer.write(frames[table])
+        writer.close()
+    return table_paths(out_dir) + write_package(out_dir, sources, codebook)

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import zipfile
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +36,7 @@ RELEASE_NAME = re.compile(r"^v(\d{4})\.(\d{2})\.(\d{2})(?:-(\d+))?$")
 DOCUMENTS = ("datapackage.json", "CODEBOOK.md")
 KEYS_SHOWN = 10
 VALUE_CHARS = 60  # an old or new value in CHANGES.md is cut to this many characters
+DUCKDB_MEMORY = "500MB"  # DuckDB spills to disk beyond this when comparing two releases' tables
 UTF8_BOM = "\ufeff".encode()
 
 
@@ -123,36 +123,69 @@ def content_fingerprint(folder: Path) -> dict[str, str]:
 
 # ---------------------------------------------------------------- CHANGES.md
 
-def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every cell as text (missing as ""), so categories, nullable numbers and dates compare as written."""
-    return frame.astype(object).astype(str).where(frame.notna(), "")
+Table = Path | pd.DataFrame  # a table as its Parquet file, or in memory
 
 
-def table_changes(table: str, old: pd.DataFrame | None, new: pd.DataFrame) -> TableChanges:
-    """Rows added, removed and changed by primary key; a table without key is compared as whole rows."""
-    changes = TableChanges(table, rows=len(new))
+def _relation(con, name: str, source: Table) -> list[str]:
+    """`source` as the DuckDB view `name`; its columns. A Parquet file is read where it lies, never loaded."""
+    relation = con.from_df(source) if isinstance(source, pd.DataFrame) else con.read_parquet(str(source))
+    relation.create_view(name, replace=True)
+    return list(relation.columns)
+
+
+def _text_view(con, name: str, source: str, columns: list[str]) -> None:
+    """View `name` of `source`'s `columns` with every cell as text (missing as ""), so categories, nullable
+    numbers and dates compare as written."""
+    cells = ", ".join(f'coalesce(CAST("{c}" AS VARCHAR), \'\') AS "{c}"' for c in columns)
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {cells} FROM {source}")
+
+
+def _scalar(con, query: str) -> int:
+    return con.execute(query).fetchall()[0][0]
+
+
+def table_changes(table: str, old: Table | None, new: Table) -> TableChanges:
+    """Rows added, removed and changed by primary key; a table without key is compared as whole rows.
+    DuckDB compares the files with bounded memory (spilling to disk), so tables larger than memory can be."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    new_columns = _relation(con, "new_table", new)
+    changes = TableChanges(table, rows=_scalar(con, "SELECT count(*) FROM new_table"))
     if old is None:
-        changes.added = len(new)
+        changes.added = changes.rows
         return changes
-    common = [c for c in new.columns if c in old.columns]
-    dropped, added_cols = sorted(set(old.columns) - set(common)), sorted(set(new.columns) - set(common))
+    old_columns = _relation(con, "old_table", old)
+    common = [c for c in new_columns if c in old_columns]
+    dropped, added_cols = sorted(set(old_columns) - set(common)), sorted(set(new_columns) - set(common))
     if dropped or added_cols:
         changes.columns = "; ".join(filter(None, [added_cols and "columns added: " + ", ".join(added_cols),
                                                   dropped and "columns removed: " + ", ".join(dropped)]))
-    old_rows, new_rows = _comparable(old[common]), _comparable(new[common])
+    _text_view(con, "o", "old_table", common)
+    _text_view(con, "n", "new_table", common)
     key = [k for k in primary_key(table) if k in common]
     if not key:
-        return _whole_row_changes(changes, old_rows, new_rows)
-    old_rows, new_rows = old_rows.set_index(key), new_rows.set_index(key)
-    added = new_rows.index.difference(old_rows.index)
-    removed = old_rows.index.difference(new_rows.index)
-    both = new_rows.index.intersection(old_rows.index)
-    differs = (new_rows.loc[both] != old_rows.loc[both, new_rows.columns]).any(axis=1)
-    changed = both[differs.to_numpy()]
-    changes.added, changes.removed, changes.changed = len(added), len(removed), len(changed)
-    changes.values = [changed_values(k, old_rows.loc[k], new_rows.loc[k]) for k in changed[:KEYS_SHOWN]]
-    changes.samples = {label: [_key_text(k) for k in keys[:KEYS_SHOWN]]
-                       for label, keys in (("added", added), ("removed", removed), ("changed", changed)) if len(keys)}
+        count = "SELECT count(*) FROM (SELECT * FROM {} EXCEPT ALL SELECT * FROM {})"
+        changes.added = _scalar(con, count.format("n", "o"))
+        changes.removed = _scalar(con, count.format("o", "n"))
+        return changes
+    keys = ", ".join(f'"{k}"' for k in key)
+    rest = [c for c in common if c not in key]
+    differs = " OR ".join(f'n."{c}" <> o."{c}"' for c in rest) or "false"
+    queries = {"added": f"FROM n ANTI JOIN o USING ({keys})", "removed": f"FROM o ANTI JOIN n USING ({keys})",
+               "changed": f"FROM n JOIN o USING ({keys}) WHERE {differs}"}
+    for label, rows in queries.items():
+        setattr(changes, label, _scalar(con, f"SELECT count(*) {rows}"))
+        sample = con.execute(f"SELECT concat_ws(' / ', {keys}) AS k {rows} ORDER BY {keys} LIMIT {KEYS_SHOWN}")
+        if found := [k for (k,) in sample.fetchall()]:
+            changes.samples[label] = found
+    if rest and changes.changed:
+        pairs = ", ".join(f'o."{c}", n."{c}"' for c in rest)
+        sample = con.execute(f"SELECT concat_ws(' / ', {keys}), {pairs} {queries['changed']} "
+                             f"ORDER BY {keys} LIMIT {KEYS_SHOWN}").fetchall()
+        changes.values = [changed_values(row[0], rest, row[1::2], row[2::2]) for row in sample]
+    con.close()
     return changes
 
 
@@ -161,21 +194,11 @@ def _short(value: str) -> str:
     return value if len(value) <= VALUE_CHARS else value[:VALUE_CHARS - 1] + "…"
 
 
-def changed_values(key: object, old: pd.Series, new: pd.Series) -> str:
+def changed_values(key: str, columns: list[str], old: tuple[str, ...], new: tuple[str, ...]) -> str:
     """One changed row for CHANGES.md: its key, then each changed column's old and new value."""
-    cells = [f"{column}: `{_short(old[column])}` → `{_short(new[column])}`"
-             for column in new.index if old[column] != new[column]]
-    return f"{_key_text(key)}: " + "; ".join(cells)
-
-
-def _key_text(key: object) -> str:
-    return " / ".join(map(str, key)) if isinstance(key, tuple) else str(key)
-
-
-def _whole_row_changes(changes: TableChanges, old: pd.DataFrame, new: pd.DataFrame) -> TableChanges:
-    before, after = Counter(old.itertuples(index=False, name=None)), Counter(new.itertuples(index=False, name=None))
-    changes.added, changes.removed = sum((after - before).values()), sum((before - after).values())
-    return changes
+    cells = [f"{column}: `{_short(a)}` → `{_short(b)}`" for column, a, b in zip(columns, old, new, strict=True)
+             if a != b]
+    return f"{key}: " + "; ".join(cells)
 
 
 def changes_markdown(name: str, previous: str | None, changes: list[TableChanges]) -> str:
@@ -198,9 +221,9 @@ def changes_markdown(name: str, previous: str | None, changes: list[TableChanges
     return "\n".join(lines)
 
 
-def _read_table(folder: Path | None, table: str) -> pd.DataFrame | None:
+def _table_file(folder: Path | None, table: str) -> Path | None:
     path = folder / f"{table}.parquet" if folder else None
-    return pq.read_table(path).to_pandas() if path and path.is_file() else None
+    return path if path and path.is_file() else None
 
 
 # ---------------------------------------------------------------- SHA256SUMS, zip
@@ -243,7 +266,7 @@ def assemble(processed: Path, folder: Path, name: str, today: date, previous: Pa
     (folder / "datapackage.json").write_bytes(_release_datapackage(processed, name))
     for table in RELEASED_TABLES:
         (folder / f"{table}.excel.csv").write_bytes(_excel_csv(table, folder))
-    changes = [table_changes(t, _read_table(previous, t), _read_table(folder, t)) for t in RELEASED_TABLES]
+    changes = [table_changes(t, _table_file(previous, t), folder / f"{t}.parquet") for t in RELEASED_TABLES]
     (folder / "CHANGES.md").write_text(changes_markdown(name, previous.name if previous else None, changes),
                                        encoding="utf-8")
     meta = load_metadata()

@@ -1,5 +1,6 @@
 """The build: the archive's report captures -> parsed rows (pipeline/rows.py, cached, by a process pool)
--> typed tables -> validation -> files. This module assembles; it decides nothing about how a page parses.
+-> typed batches -> validation and files, batch by batch. This module assembles; it decides nothing about how
+a page parses.
 """
 
 from __future__ import annotations
@@ -9,16 +10,23 @@ import logging
 import os
 import pickle
 import resource
+import shutil
+import tempfile
 import time
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.extract.indicators import Indicator, load_taxonomy
 from pipeline.fetch.archive import Archive, withdrawn_captures
@@ -26,10 +34,10 @@ from pipeline.fetch.catalogue import read_catalogue, report_entries
 from pipeline.model import Capture
 from pipeline.publish.codebook import codebook_markdown
 from pipeline.publish.derived import DerivedTableError, derived_inputs, write_derived
-from pipeline.publish.export import export_tables
+from pipeline.publish.export import TableWriter, table_paths, write_package
 from pipeline.publish.schemas import TABLES, typed_frame
-from pipeline.publish.validate import ValidationResult, validate_tables
-from pipeline.rows import ReportRows, read_archived
+from pipeline.publish.validate import Failure, TableValidator, ValidationResult, row_counts_of
+from pipeline.rows import ReportRows, read_archived, report_id_for
 from pipeline.run.cache import (
     RowCache,
     capture_key,
@@ -41,16 +49,19 @@ from pipeline.run.cache import (
     write_stamp,
 )
 from pipeline.run.mirrors import MirrorPlan, Record, group_mirrors, record_of
+from pipeline.run.progress import progress_bar
 
 log = logging.getLogger(__name__)
 POOL_MIN_JOBS = 16  # fewer captures are read in this process: starting a pool costs more
-BATCH_REPORTS = 250  # most captures a process reads and types into frames at a time
+BATCH_REPORTS = 100  # most captures a process reads and types into frames at a time
+IN_FLIGHT = 2  # batches per parse process sent ahead of the one being written
 STRING_STORAGE = "pyarrow"  # pandas string columns of the built frames
-FAILED_CHECKS = {"unreadable_page", "build_failed"}  # checks that mean a page could not be read
+FAILED_CHECKS = {"unreadable_page", "build_failed", "parse_timeout"}  # checks that mean a page could not be read
+TRANSIENT_CHECKS = {"build_failed", "parse_timeout"}  # may not happen again (a bug fixed, a busy machine): not cached
 SORT_KEYS = {
     "reports": ["report_id"], "sections": ["report_id", "char_start", "level"], "facts": ["fact_id"],
     "indicators": ["report_id", "indicator_id"], "checks": ["report_id", "fact_id", "check", "message"],
-    "mirrors": ["report_id", "url", "raw_sha256"],
+    "mirrors": ["report_id", "raw_sha256"],
 }
 
 
@@ -80,9 +91,12 @@ class BuildStats:
 
 @dataclass
 class BuildResult:
-    """The built tables, what validation found, and the files written (none when blocked)."""
+    """Rows per table, checks by severity, what validation found, and the files written (none when blocked).
+    The tables themselves are in the files: a build never holds them in memory whole."""
 
-    frames: dict[str, pd.DataFrame]
+    rows: dict[str, int]
+    severities: dict[str, int]  # checks by severity
+    check_counts: dict[str, int]  # checks by name (unreadable_page ...)
     validation: ValidationResult
     written: list[Path] = field(default_factory=list)
     stats: BuildStats = field(default_factory=BuildStats)
@@ -108,7 +122,9 @@ def _attachment_captures(captures: list[Capture]) -> dict[str, list[Capture]]:
 
 
 def parse_plan(raw_dir: Path, version: str | None = None) -> list[ParseJob]:
-    """A job for every report capture in the archive (the newest capture of each page), in archive order."""
+    """A job for every report capture in the archive (the newest capture of each page), ordered by report id:
+    every table is sorted by report id first, so batches taken in this order and sorted each within itself
+    are the tables in their final order, and can be written as they come."""
     raw_dir = Path(raw_dir)
     entry_for = report_entries(read_catalogue(raw_dir / "sources.csv"))
     captures = Archive(raw_dir).latest_captures(skip=withdrawn_captures(raw_dir))
@@ -121,7 +137,7 @@ def parse_plan(raw_dir: Path, version: str | None = None) -> list[ParseJob]:
         entry = entry_for(capture.url, capture.sha256)
         attached = tuple(attachments.get(capture.url, []))
         jobs.append(ParseJob(raw_dir, capture, entry, attached, capture_key(capture, entry, list(attached), version)))
-    return jobs
+    return sorted(jobs, key=lambda job: report_id_for(job.capture))
 
 
 def parse_capture(job: ParseJob, taxonomy: list[Indicator]) -> ReportRows:
@@ -133,7 +149,7 @@ def _parse_and_store(job: ParseJob, taxonomy: list[Indicator], cache: RowCache |
     """The job's rows by table, saved in the cache unless parsing failed unexpectedly (that may be transient)."""
     parsed = parse_capture(job, taxonomy)
     rows = {table: getattr(parsed, table) for table in TABLES}
-    if cache is not None and not any(c["check"] == "build_failed" for c in rows["checks"]):
+    if cache is not None and not any(c["check"] in TRANSIENT_CHECKS for c in rows["checks"]):
         cache.store(job.key, encode_rows(rows))
     return rows
 
@@ -181,11 +197,13 @@ def frames_from_rows(rows: ReportRows) -> dict[str, pd.DataFrame]:
     return {table: sorted_frame(table, typed_frame(table, getattr(rows, table))) for table in TABLES}
 
 
-def _batch_frames(jobs: list[ParseJob], taxonomy: list[Indicator],
-                  cache: RowCache | None) -> tuple[dict[str, pd.DataFrame], BuildStats, list[Record]]:
-    """Typed frames of a batch of jobs, its cache hits and misses, and each capture's small identity record
-    (for grouping mirrors). Strings are Arrow-backed: a third of the memory of Python strings, and cheap to
-    send between processes."""
+Batch = tuple[dict[str, pd.DataFrame], BuildStats, list[Record]]
+
+
+def _batch_frames(jobs: list[ParseJob], taxonomy: list[Indicator], cache: RowCache | None) -> Batch:
+    """Typed frames of a batch of jobs, each in its table's order, the batch's cache hits and misses, and each
+    capture's small identity record (for grouping mirrors). Strings are Arrow-backed: a third of the memory
+    of Python strings, and cheap to send between processes."""
     stats = BuildStats()
     pending: dict[str, list[dict]] = {table: [] for table in TABLES}
     records = []
@@ -196,7 +214,7 @@ def _batch_frames(jobs: list[ParseJob], taxonomy: list[Indicator],
         for table in TABLES:
             pending[table].extend(rows[table])
     with pd.option_context("mode.string_storage", STRING_STORAGE):
-        return {table: typed_frame(table, pending[table]) for table in TABLES}, stats, records
+        return {table: sorted_frame(table, typed_frame(table, pending[table])) for table in TABLES}, stats, records
 
 
 _WORKER: dict = {}
@@ -211,7 +229,7 @@ def _init_worker(taxonomy: list[Indicator], cache: RowCache | None) -> None:
             handler.maxBytes = 0
 
 
-def _batch_job(jobs: list[ParseJob]) -> tuple[dict[str, pd.DataFrame], BuildStats, list[Record]]:
+def _batch_job(jobs: list[ParseJob]) -> Batch:
     return _batch_frames(jobs, _WORKER["taxonomy"], _WORKER["cache"])
 
 
@@ -221,86 +239,72 @@ def _batches(jobs: list[ParseJob], workers: int) -> list[list[ParseJob]]:
     return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
 
-def _frames_of_batches(batches: list[list[ParseJob]], taxonomy: list[Indicator], cache: RowCache | None,
-                       workers: int) -> Iterator[tuple[dict[str, pd.DataFrame], BuildStats, list[Record]]]:
-    """Each batch's frames in batch order, by `workers` processes (here when 1). Workers read the bytes and
-    cache entries themselves and write their own entries; if the pool dies, the rest is done here."""
+def _pooled(batches: list[list[ParseJob]], pool: ProcessPoolExecutor,
+            workers: int) -> Iterator[Batch]:
+    """Each batch's result in batch order, at most IN_FLIGHT batches per worker ahead of the one consumed:
+    results the consumer has not taken yet never pile up in memory."""
+    ahead = deque()
+    todo = iter(batches)
+    for batch in islice(todo, IN_FLIGHT * workers):
+        ahead.append(pool.submit(_batch_job, batch))
+    while ahead:
+        result = ahead.popleft().result()
+        if (batch := next(todo, None)) is not None:
+            ahead.append(pool.submit(_batch_job, batch))
+        yield result
+
+
+def batch_frames(jobs: list[ParseJob], taxonomy: list[Indicator], cache: RowCache | None = None,
+                 workers: int = 1, stats: BuildStats | None = None,
+                 records: list[Record] | None = None) -> Iterator[dict[str, pd.DataFrame]]:
+    """The jobs' typed frames batch by batch, in job order, by `workers` processes when there are at least
+    POOL_MIN_JOBS jobs (else here); cache hits and misses are added to `stats`, and the captures' identity
+    records to `records`, as batches arrive. Workers
+    read the bytes and cache entries themselves and write their own entries; if the pool dies, the rest is
+    done here."""
+    stats = stats if stats is not None else BuildStats()
+    stats.reports, stats.workers = len(jobs), workers if workers > 1 and len(jobs) >= POOL_MIN_JOBS else 1
+    batches = _batches(jobs, stats.workers)
+
+    def counted(result: Batch) -> dict[str, pd.DataFrame]:
+        frames, counts, batch_records = result
+        if records is not None:
+            records.extend(batch_records)
+        stats.cache_hits += counts.cache_hits
+        stats.cache_misses += counts.cache_misses
+        stats.failed_new += counts.failed_new
+        return frames
+
     done = 0
-    if workers > 1:
+    if stats.workers > 1:
         try:
-            with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(taxonomy, cache)) as pool:
-                for result in pool.map(_batch_job, batches):
+            with ProcessPoolExecutor(stats.workers, initializer=_init_worker, initargs=(taxonomy, cache)) as pool:
+                for result in _pooled(batches, pool, stats.workers):
                     done += 1
-                    yield result
+                    yield counted(result)
         except BrokenProcessPool as err:
             log.warning("a parse process died (%s); reading the other %d batches in this process",
                         err, len(batches) - done)
     for batch in batches[done:]:
-        yield _batch_frames(batch, taxonomy, cache)
+        yield counted(_batch_frames(batch, taxonomy, cache))
 
 
-def collect_frames(jobs: list[ParseJob], taxonomy: list[Indicator], cache: RowCache | None = None,
-                   workers: int = 1, stats: BuildStats | None = None) -> dict[str, pd.DataFrame]:
-    """frames_from_rows of every job's rows (strings Arrow-backed), built in batches, by a process pool when
-    there are at least POOL_MIN_JOBS jobs: row dicts take several times the memory of typed columns, so
-    those of a large archive never pile up, and loading or parsing uses every core."""
-    stats = stats if stats is not None else BuildStats()
-    stats.reports, stats.workers = len(jobs), workers if workers > 1 and len(jobs) >= POOL_MIN_JOBS else 1
-    chunks: dict[str, list[pd.DataFrame]] = {table: [] for table in TABLES}
-    records: list[Record] = []
-    for frames, counts, batch_records in _frames_of_batches(_batches(jobs, stats.workers), taxonomy, cache,
-                                                            stats.workers):
-        records += batch_records
-        stats.cache_hits += counts.cache_hits
-        stats.cache_misses += counts.cache_misses
-        stats.failed_new += counts.failed_new
-        for table in TABLES:
-            if len(frames[table]):
-                chunks[table].append(frames[table])
-    frames = {}
-    with pd.option_context("mode.string_storage", STRING_STORAGE):
-        for table in TABLES:  # one table at a time, its batches dropped once joined: a lower peak
-            parts = chunks.pop(table)
-            joined = pd.concat(parts, ignore_index=True) if parts else typed_frame(table, [])
-            del parts
-            frames[table] = sorted_frame(table, joined)
-            del joined
-    return without_mirrors(frames, group_mirrors(records))
+def report_hosts(reports: pd.DataFrame) -> set[str]:
+    """The sites a batch of reports was taken from."""
+    return {urlsplit(u).netloc for u in reports["url"].dropna() if u}
 
 
-def _mirrored(table: str, row: dict, plan: MirrorPlan) -> bool:
-    """A row a mirror contributed and its report already has; a mirror's own capture checks (cut off, wrong
-    charset) are kept, since they concern that capture."""
-    return row["report_id"] in plan.dropped and not (table == "checks" and not row.get("fact_id"))
-
-
-def _mirrored_rows(table: str, frame: pd.DataFrame, plan: MirrorPlan) -> pd.Series:
-    """_mirrored over a frame."""
-    dropped = frame["report_id"].isin(plan.dropped)
-    return dropped & frame["fact_id"].notna() if table == "checks" else dropped
-
-
-def without_mirrors(frames: dict[str, pd.DataFrame], plan: MirrorPlan) -> dict[str, pd.DataFrame]:
-    """The tables with the rows of mirrored captures dropped, the mirrors table and the mirror checks added."""
-    with pd.option_context("mode.string_storage", STRING_STORAGE):
-        out = {table: frame[~_mirrored_rows(table, frame, plan)].reset_index(drop=True) if plan.dropped
-               else frame for table, frame in frames.items()}
-        out["mirrors"] = sorted_frame("mirrors", typed_frame("mirrors", plan.mirrors))
-        if plan.checks:
-            checks = pd.concat([out["checks"], typed_frame("checks", plan.checks)], ignore_index=True)
-            out["checks"] = sorted_frame("checks", checks)
-    return out
-
-
-def package_sources(reports: pd.DataFrame) -> list[dict]:
+def package_sources(hosts: set[str]) -> list[dict]:
     """The datapackage's sources: the sites the reports were taken from."""
-    hosts = sorted({urlsplit(u).netloc for u in reports["url"].dropna() if u})
-    sources = [{"title": host, "path": f"http://{host}/"} for host in hosts]
+    sources = [{"title": host, "path": f"http://{host}/"} for host in sorted(hosts)]
     return sources or [{"title": "Captures archived by hand, see raw/manifest.csv"}]
 
 
-def _published_frames(out_dir: Path) -> dict[str, pd.DataFrame]:
-    return {table: pd.read_parquet(out_dir / f"{table}.parquet") for table in TABLES}
+def published_check_counts(out_dir: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """Checks by severity and by name in the written checks table (two columns read)."""
+    checks = pq.read_table(out_dir / "checks.parquet", columns=["severity", "check"])
+    return tuple({str(k): int(v) for k, v in Counter(checks.column(c).to_pylist()).items()}
+                 for c in ("severity", "check"))
 
 
 def _reuse_outputs(cache_root: Path, out_dir: Path, digest: str, stats: BuildStats) -> BuildResult | None:
@@ -310,21 +314,121 @@ def _reuse_outputs(cache_root: Path, out_dir: Path, digest: str, stats: BuildSta
         return None
     try:
         validation = pickle.loads(base64.b64decode(stamp["validation"]))
-        frames = _published_frames(out_dir)
+        rows, (severities, names) = row_counts_of(out_dir), published_check_counts(out_dir)
     except Exception as err:  # noqa: BLE001 - an unreadable stamp or file only means building again
         log.info("cannot reuse the outputs in %s (%s): building them again", out_dir, err)
         return None
     stats.outputs_reused = True
     log.info("nothing new since the last build into %s (same captures, same code, files intact): "
              "validation and export skipped", out_dir)
-    return BuildResult(frames, validation, [out_dir / name for name in stamp["files"]], stats)
+    return BuildResult(rows, severities, names, validation, [out_dir / name for name in stamp["files"]], stats)
+
+
+STAGING_PREFIX = ".building-"
+
+
+def _staging_dir(out_dir: Path) -> Path:
+    """A fresh folder in `out_dir` to write the tables in until validation passes (those left by a build that
+    was killed are removed first)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in out_dir.glob(STAGING_PREFIX + "*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+
+
+def stream_tables(batches: Iterator[dict[str, pd.DataFrame]], staging: Path, validator: TableValidator,
+                  on_batch=None) -> tuple[dict[str, int], Counter, Counter, set[str], list[str]]:
+    """Write every batch's frames to the tables' files in `staging` and validate them as they pass; the rows
+    per table, checks by severity and by name, the reports' hosts, and why a table could not be written."""
+    writers = {table: TableWriter(table, staging / f"{table}.parquet", staging / f"{table}.csv")
+               for table in TABLES}
+    severities, names, hosts = Counter(), Counter(), set()
+    try:
+        for frames in batches:
+            for table in TABLES:
+                validator.add(table, frames[table])
+                writers[table].write(frames[table])
+            severities.update(frames["checks"]["severity"].dropna().tolist())
+            names.update(frames["checks"]["check"].dropna().tolist())
+            hosts |= report_hosts(frames["reports"])
+            if on_batch is not None:
+                on_batch(len(frames["reports"]))
+    finally:
+        for writer in writers.values():
+            writer.close()
+    errors = [writer.error for writer in writers.values() if writer.error]
+    return {table: writer.rows for table, writer in writers.items()}, severities, names, hosts, errors
+
+
+def _mirrored(table: str, row: dict, plan: MirrorPlan) -> bool:
+    """A row a mirror contributed and its report already has; a mirror's own capture checks (cut off, wrong
+    charset) are kept, since they concern that capture."""
+    return row["report_id"] in plan.dropped and not (table == "checks" and not row.get("fact_id"))
+
+
+def _kept_rows(table: str, batch: pa.RecordBatch, plan: MirrorPlan) -> pa.RecordBatch:
+    """_mirrored over a batch read back from a staged file: the rows that stay."""
+    dropped = pc.is_in(batch.column("report_id"), pa.array(sorted(plan.dropped), pa.string()))
+    if table == "checks":
+        dropped = pc.and_(dropped, pc.is_valid(batch.column("fact_id")))
+    return batch.filter(pc.invert(pc.fill_null(dropped, False)))
+
+
+def _rewrite(table: str, staging: Path, frames: Iterator[pd.DataFrame]) -> None:
+    """Replace the staged files of `table` by `frames`, written as the build writes them."""
+    parquet, csv = staging / f"{table}.parquet", staging / f"{table}.csv"
+    fresh = TableWriter(table, parquet.with_suffix(".new.parquet"), csv.with_suffix(".new.csv"))
+    try:
+        for frame in frames:
+            fresh.write(frame)
+    finally:
+        fresh.close()
+    os.replace(parquet.with_suffix(".new.parquet"), parquet)
+    os.replace(csv.with_suffix(".new.csv"), csv)
+
+
+def apply_mirrors(staging: Path, plan: MirrorPlan, validator: TableValidator) -> None:
+    """One report, one row: the staged tables without the rows of mirrored captures, streamed back batch by
+    batch; the mirrors table and the grouping's checks (few: read whole) added and validated."""
+    if plan.dropped:
+        for table in (t for t in TABLES if t not in {"mirrors", "checks"}):
+            source = pq.ParquetFile(staging / f"{table}.parquet")
+            _rewrite(table, staging, (typed_frame(table, _kept_rows(table, b, plan).to_pylist())
+                                      for b in source.iter_batches()))
+    checks = pq.read_table(staging / "checks.parquet")
+    if plan.dropped:
+        checks = checks.filter(pc.invert(pc.fill_null(pc.and_(
+            pc.is_in(checks.column("report_id"), pa.array(sorted(plan.dropped), pa.string())),
+            pc.is_valid(checks.column("fact_id"))), False)))
+    with pd.option_context("mode.string_storage", STRING_STORAGE):
+        added = typed_frame("checks", plan.checks)
+        validator.add("checks", added)
+        merged = sorted_frame("checks", pd.concat([typed_frame("checks", checks.to_pylist()), added],
+                                                  ignore_index=True))
+        _rewrite("checks", staging, iter([merged]))
+        mirrors = sorted_frame("mirrors", typed_frame("mirrors", plan.mirrors))
+        validator.add("mirrors", mirrors)
+        _rewrite("mirrors", staging, iter([mirrors]))
+
+
+def _move_into(staging: Path, out_dir: Path) -> list[Path]:
+    """The tables' files moved from `staging` into `out_dir` (each replaced whole)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for path in table_paths(staging):
+        os.replace(path, out_dir / path.name)
+        moved.append(out_dir / path.name)
+    return moved
 
 
 def build(raw_dir: Path, out_dir: Path, *, workers: int | None = None, cache_dir: Path | None = None,
-          use_cache: bool = True) -> BuildResult:
+          use_cache: bool = True, progress: bool = False) -> BuildResult:
     """Parse what the cache lacks, extract, validate and export; raises ReleaseBlocked (writing nothing) when
     validation fails. With nothing new since the last build into `out_dir` (same captures, same code, its
-    files intact) validation and export are skipped. `workers` parse processes (default: one per core)."""
+    files intact) validation and export are skipped. `workers` parse processes (default: one per core).
+
+    Batches of parsed rows go straight to the files and through validation, in the order of the plan (by
+    report id), so memory is bounded by a batch, not by the archive. `progress` shows a bar on a terminal."""
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     stats, clock = BuildStats(), time.perf_counter()
 
@@ -345,18 +449,31 @@ def build(raw_dir: Path, out_dir: Path, *, workers: int | None = None, cache_dir
         lap("reuse")
         return reused
     lap("plan")
-    frames = collect_frames(jobs, taxonomy, cache, workers or os.cpu_count() or 1, stats)
-    log.info("read %d report captures: %d from the cache, %d parsed by %d process(es)", stats.reports,
-             stats.cache_hits, stats.cache_misses, stats.workers)
-    lap("parse")
-    validation = validate_tables(frames, docs_dir=out_dir / "validation")  # Data Docs, published when not blocked
-    lap("validate")
-    if not validation.success:
-        lines = "\n".join("  " + f.describe() for f in validation.failures)
-        blocked = ReleaseBlocked(f"validation failed, nothing was published:\n{lines}")
-        blocked.result = BuildResult(frames, validation, [], stats)
-        raise blocked
-    written = export_tables(frames, out_dir, package_sources(frames["reports"]), codebook_markdown(taxonomy))
+    validator = TableValidator(docs_dir=out_dir / "validation")  # Data Docs, published when not blocked
+    staging = _staging_dir(out_dir)
+    try:
+        records: list[Record] = []
+        with progress_bar("build", len(jobs), unit=" report", enabled=None if progress else False) as bar:
+            batches = batch_frames(jobs, taxonomy, cache, workers or os.cpu_count() or 1, stats, records)
+            _, _, _, hosts, unwritten = stream_tables(batches, staging, validator, bar.update)
+        apply_mirrors(staging, group_mirrors(records), validator)
+        rows = row_counts_of(staging)
+        severities, names = (Counter(c) for c in published_check_counts(staging))
+        log.info("read %d report captures: %d from the cache, %d parsed by %d process(es)", stats.reports,
+                 stats.cache_hits, stats.cache_misses, stats.workers)
+        lap("parse")
+        validation = validator.finish({table: staging / f"{table}.parquet" for table in TABLES})
+        validation.failures += [Failure(e.split(":")[0], "", "written_with_its_schema", (), (e,)) for e in unwritten]
+        lap("validate")
+        if not validation.success:
+            lines = "\n".join("  " + f.describe() for f in validation.failures)
+            blocked = ReleaseBlocked(f"validation failed, nothing was published:\n{lines}")
+            blocked.result = BuildResult(rows, dict(severities), dict(names), validation, [], stats)
+            raise blocked
+        written = _move_into(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    written += write_package(out_dir, package_sources(hosts), codebook_markdown(taxonomy))
     try:  # captures, coverage, panel: from the written files and the archive
         written += write_derived(raw_dir, out_dir)
     except DerivedTableError as err:
@@ -366,4 +483,4 @@ def build(raw_dir: Path, out_dir: Path, *, workers: int | None = None, cache_dir
         docs = sorted(p for p in (out_dir / "validation").rglob("*") if p.is_file())
         write_stamp(cache_root, out_dir, digest, written + docs,
                     {"validation": base64.b64encode(pickle.dumps(validation)).decode()})
-    return BuildResult(frames, validation, written, stats)
+    return BuildResult(rows, dict(severities), dict(names), validation, written, stats)

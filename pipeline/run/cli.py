@@ -159,7 +159,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     with recorded_run(Path(args.out_dir), "build") as record:
         try:
             result, blocked = build(Path(args.raw_dir), Path(args.out_dir), workers=args.workers,
-                                    use_cache=not args.no_cache), False
+                                    use_cache=not args.no_cache, progress=True), False
         except ReleaseBlocked as err:
             print(f"error: {err}", file=sys.stderr)
             result, blocked = err.result, True
@@ -170,8 +170,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_BLOCKED
     from pipeline.publish.validate import summary_lines
 
-    print("\n".join(summary_lines(result.frames, result.validation)), file=sys.stderr)
-    counts = ", ".join(f"{len(frame)} {table}" for table, frame in result.frames.items())
+    print("\n".join(summary_lines(result.rows, result.severities, result.validation)), file=sys.stderr)
+    counts = ", ".join(f"{n} {table}" for table, n in result.rows.items())
     print(f"built {counts} into {args.out_dir}", file=sys.stderr)
     return EXIT_OK
 

@@ -132,13 +132,10 @@ def record_build(record: RunRecord, result, blocked: bool) -> None:
     """Row counts, checks by severity, unreadable pages, cache use and validation outcome in the record."""
     from pipeline.run.build import FAILED_CHECKS
 
-    frames = result.frames
     for table in ("reports", "sections", "facts", "indicators"):
-        setattr(record, table, len(frames[table]))
-    checks = frames["checks"]
-    severities = checks["severity"].astype(str).value_counts()
-    record.checks = {level: int(severities.get(level, 0)) for level in ("error", "warning", "info")}
-    record.pages_unreadable = int(checks["check"].astype(str).isin(FAILED_CHECKS).sum())
+        setattr(record, table, result.rows[table])
+    record.checks = {level: result.severities.get(level, 0) for level in ("error", "warning", "info")}
+    record.pages_unreadable = sum(result.check_counts.get(name, 0) for name in FAILED_CHECKS)
     record.pages_unreadable_new = result.stats.failed_new
     record.build = result.stats.as_dict()
     v = result.validation
@@ -236,7 +233,8 @@ def run_all(args: argparse.Namespace) -> int:
         say(summary.render())
         record_fetch(record, summary)
         try:
-            result, blocked = build(raw_dir, out_dir, workers=args.workers, use_cache=not args.no_cache), False
+            result, blocked = build(raw_dir, out_dir, workers=args.workers, use_cache=not args.no_cache,
+                                    progress=not cron), False
         except ReleaseBlocked as err:
             log.error("%s", err)
             result, blocked = err.result, True
@@ -244,8 +242,8 @@ def run_all(args: argparse.Namespace) -> int:
             record_build(record, result, blocked)
             from pipeline.publish.validate import summary_lines
 
-            say("\n".join(summary_lines(result.frames, result.validation)))
-            say("built " + ", ".join(f"{len(f)} {t}" for t, f in result.frames.items()) + f" into {out_dir}")
+            say("\n".join(summary_lines(result.rows, result.severities, result.validation)))
+            say("built " + ", ".join(f"{n} {t}" for t, n in result.rows.items()) + f" into {out_dir}")
         if cron and not blocked:
             record.release = release_hook(out_dir)
             (log.info if record.release["ok"] else log.error)("release: %s", record.release["message"])
