@@ -15,13 +15,7 @@ from dataclasses import dataclass, field
 from pipeline.extract.checks import consistency_checks
 from pipeline.extract.facts import extract_facts, zero_facts
 from pipeline.extract.indicators import SENTENCE_ENDS, Indicator, assign_indicators, indicator_rows, load_taxonomy
-from pipeline.extract.tables import table_facts, text_table_facts
-from pipeline.fetch.archive import Archive
-from pipeline.model import Capture, Check, Fact, Page
-from pipeline.parse.adapters import PageError, read_page
-from pipeline.parse.identity import make_report
-from pipeline.parse.sections import section_for, split_sections
-from pipeline.plausibility import (
+from pipeline.extract.plausibility import (
     MAX_FACTS,
     PARSE_SECONDS,
     PARSE_TIMEOUT,
@@ -32,6 +26,12 @@ from pipeline.plausibility import (
     short_message,
     time_budget,
 )
+from pipeline.extract.tables import table_facts, text_table_facts
+from pipeline.fetch.archive import Archive
+from pipeline.model import Capture, Check, Fact, Page
+from pipeline.parse.adapters import PageError, read_page
+from pipeline.parse.identity import make_report
+from pipeline.parse.sections import section_for, split_sections
 
 log = logging.getLogger(__name__)
 TABLE_SECTION = "0"  # section_id of facts read from tables, which have no place in the text

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import pipeline.plausibility as plausibility
+import pipeline.extract.plausibility as plausibility
 import pipeline.rows as rows_module
 from pipeline.extract.indicators import load_taxonomy
 from pipeline.fetch.archive import Archive
