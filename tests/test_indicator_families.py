@@ -241,3 +241,19 @@ def test_a_streets_report_speaks_of_itself_as_street(taxonomy):
     assign_indicators(facts, text, taxonomy, year=2023, level="street")
     assert {(f.indicator_id, f.value_normalized) for f in facts if f.indicator_id} == {
         ("public_complaints_received", 3200)}
+
+
+def test_an_exact_figure_beside_its_rounding_is_the_same_total_and_the_row_keeps_the_exact_one(taxonomy):
+    text = ("全省各级市场监管部门作出行政处罚决定4.37万件，罚没款共计3.06亿元。"
+            "其中，行政处罚案件为43712件，罚款金额为30581.26万元；涉企行政处罚案件1200件。")
+    facts, _ = read(text, taxonomy)
+    assert pairs(text, taxonomy) == {("admin_penalty_cases", 43700), ("admin_penalty_cases", 43712),
+                                     ("admin_fines_amount", 306000000), ("admin_fines_amount", 305812600)}
+    rows, _ = indicator_rows(report(), facts, taxonomy, text)
+    assert {r["indicator_id"]: r["value"] for r in rows} == {"admin_penalty_cases": 43712,
+                                                             "admin_fines_amount": 305812600}
+
+
+def test_a_part_is_no_restatement_of_a_short_round_total(taxonomy):
+    text = "全市共作出行政处罚决定1万件，其中，涉企行政处罚案件9600件。"
+    assert pairs(text, taxonomy) == {("admin_penalty_cases", 10000)}

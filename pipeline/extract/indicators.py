@@ -20,7 +20,8 @@ priority, then the longer phrasing; a remaining tie between two ids means the fa
 Then the report is read as a whole (assign_indicators): a 受理 count moves to the accepted indicator when the
 report also states applications received, and among the numbers of one indicator those that speak for the most
 stay (the whole jurisdiction's figure, then a stated total, then plain figures); parts (其中, 市本级, 各县区,
-涉企, 主办/协办 ...) and other quantities with another value give way, each with a check that says why.
+涉企, 主办/协办 ...) and other quantities with another value give way, each with a check that says why; a value
+that a kept 万/亿 figure only rounds (132818 beside 13.28万) is the same total and stays.
 """
 
 from __future__ import annotations
@@ -288,13 +289,36 @@ def resolve_parts(readings: list[tuple[Fact, Reading]]) -> list[Check]:
         kept = [f for f, r in group if r.standing == best]
         values = {round(f.value_normalized, 6) for f in kept}  # a restatement of a kept value stays
         for fact, reading in group:
-            if reading.standing < best and round(fact.value_normalized, 6) not in values:
+            if reading.standing < best and round(fact.value_normalized, 6) not in values \
+                    and not any(rounds_to(fact, k) for k in kept):
                 fact.indicator_id = ""
                 checks.append(Check("part_set_aside", "info",
                                     f"{indicator_id}: {fact.value_normalized:g} ({fact.quote}) is "
                                     f"{_STANDING_NAMES[reading.standing]}; the report states "
                                     f"{_STANDING_NAMES[best]} {kept[0].value_normalized:g}", fact.fact_id))
     return checks
+
+
+MIN_ROUNDED_DIGITS = 3  # 1万 beside 8000 is no restatement; 13.28万 beside 132818 is
+
+
+def rounds_to(exact: Fact, rounded: Fact) -> bool:
+    """`rounded` (13.28万份, 116.87亿元) restates `exact` (132818件, 1168659.84万元) to its last stated digit:
+    the same quantity written shorter, not a part of it. Only a 万/亿 figure of at least three significant
+    digits counts as a rounding, and only of a more precise value."""
+    if not rounded.value or rounded.value_normalized == rounded.value or exact.kind != rounded.kind:
+        return False
+    step = (rounded.value_normalized / rounded.value) * 10.0 ** -_decimals(rounded.value)
+    digits = len(f"{rounded.value_normalized / step:.0f}")
+    if digits < MIN_ROUNDED_DIGITS or exact.value_normalized == rounded.value_normalized:
+        return False
+    return abs(exact.value_normalized - rounded.value_normalized) <= step / 2 + 1e-6 * step
+
+
+def _decimals(value: float) -> int:
+    """Digits after the point of a number as written (13.28 -> 2, 132818.0 -> 0)."""
+    text = repr(float(value))
+    return 0 if "e" in text or text.endswith(".0") else len(text.split(".")[1])
 
 
 _STANDING_NAMES = {WHOLE: "the whole jurisdiction's figure", TOTAL: "a stated total", PLAIN: "a plain figure",
@@ -537,9 +561,10 @@ def indicator_rows(report: Report, facts: list[Fact], taxonomy: list[Indicator],
     """One row per indicator of the report, and the checks found on the way.
 
     Rule when several facts map to one indicator: a fact whose phrase marks a total (共, 累计, 合计, 总, 全年)
-    wins; otherwise the first in reading order. The others are named in an info check. When the definition
-    names parts (`sum_of`: 废止 and 宣布失效) that the report states apart and without a total, the row is
-    their sum, with a check. Values outside the indicator's valid range get a warning check and no row.
+    wins; otherwise the first in reading order; an exact figure wins over its rounding (132818 over 13.28万).
+    The others are named in an info check. When the definition names parts (`sum_of`: 废止 and 宣布失效)
+    that the report states apart and without a total, the row is their sum, with a check. Values outside
+    the indicator's valid range get a warning check and no row.
     `text` (the report text) gives each row the scope its sentence states (全区, 本级, 含上年结转)."""
     by_id = {i.id: i for i in taxonomy}
     grouped: dict[str, list[Fact]] = defaultdict(list)
@@ -577,11 +602,14 @@ def indicator_rows(report: Report, facts: list[Fact], taxonomy: list[Indicator],
             named = ", ".join(f"{f.fact_id} ({f.value_normalized:g})" for f in others)
             checks.append(Check("several_facts_for_indicator", "info",
                                 f"{indicator_id}: took {chosen.fact_id} ({chosen.value_normalized:g}), "
-                                f"{_why_chosen(chosen)}; also stated: {named}", chosen.fact_id))
+                                f"{_why_chosen(chosen, group)}; also stated: {named}", chosen.fact_id))
     return rows, checks
 
 
-def _why_chosen(fact: Fact) -> str:
+def _why_chosen(fact: Fact, group: list[Fact]) -> str:
+    """Why chosen_fact took this fact: the exact figure of a rounding, a stated total, or the first."""
+    if any(rounds_to(fact, other) for other in group):
+        return "the exact figure (another fact rounds it)"
     if any(m in fact.quote for m in TOTAL_MARKERS):
         return "a stated total"
     return "the first stated (the others were not marked as parts)"
@@ -632,6 +660,9 @@ def _reading_order(fact: Fact) -> tuple[bool, int]:
 
 
 def chosen_fact(group: list[Fact]) -> Fact:
-    """The fact that speaks for an indicator: the first stated total, else the first in reading order."""
+    """The fact that speaks for an indicator: the first stated total, else the first in reading order; the
+    exact figure when another fact states that one's value more precisely (132818件 beside 13.28万件)."""
     totals = [f for f in group if any(m in f.quote for m in TOTAL_MARKERS)]
-    return (totals or group)[0]
+    chosen = (totals or group)[0]
+    exact = [f for f in group if rounds_to(f, chosen)]  # 132818件 over its restatement 13.28万份
+    return exact[0] if exact else chosen
