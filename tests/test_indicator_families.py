@@ -257,3 +257,20 @@ def test_an_exact_figure_beside_its_rounding_is_the_same_total_and_the_row_keeps
 def test_a_part_is_no_restatement_of_a_short_round_total(taxonomy):
     text = "全市共作出行政处罚决定1万件，其中，涉企行政处罚案件9600件。"
     assert pairs(text, taxonomy) == {("admin_penalty_cases", 10000)}
+
+
+def test_a_sentence_without_a_topic_goes_on_about_the_topic_of_the_sentence_before(taxonomy):
+    text = "全县行政复议机关共收到行政复议申请150件。通过调解、和解方式结案42件，依法审结120件。"
+    assert pairs(text, taxonomy) == {("admin_reconsideration_received", 150),
+                                     ("admin_reconsideration_mediated", 42)}
+
+
+@pytest.mark.parametrize("text", [
+    "全县行政复议机关共收到行政复议申请150件。\n通过调解、和解方式结案42件。",  # a new paragraph
+    "全县共收到行政复议申请150件，办理人大代表建议30件。通过调解方式结案42件。",  # two topics before
+    "全县制定规范性文件15件。编印工作手册3期，发布文件61件。",  # a later clause has its own subject
+])
+def test_the_topic_is_not_carried_past_a_paragraph_two_topics_or_the_first_clause(text, taxonomy):
+    found = pairs(text, taxonomy)
+    assert ("admin_reconsideration_mediated", 42) not in found
+    assert ("normative_documents_issued", 61) not in found

@@ -203,6 +203,7 @@ class FactContext:
     clause_start: int
     tail_start: int
     mentions: tuple[Mention, ...]
+    carried: str = ""  # the topic of the sentence before, when this one names none (see _carried_topic)
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,7 @@ def reading_for(fact: Fact, text: str, taxonomy: list[Indicator], finder: tuple[
         context = _forward_context(fact, text, context, finder, rules)  # 对99份规范性文件进行清理
         if context is None:
             return None
-    present = {m.topic for m in context.mentions}  # an indicator's topic must be among them (_fits_topic)
+    present = {m.topic for m in context.mentions} | {context.carried}  # an indicator's topic is among them
     candidates = [c for i in taxonomy if (not i.topic or i.topic in present)
                   and (c := _candidate(fact, i, context, rules))]
     if not candidates:
@@ -391,7 +392,7 @@ def _respective_context(fact: Fact, text: str, context: FactContext,
     joined = prefix + items[place]
     pattern, topic_of = finder
     mentions = tuple(Mention(m.start(), m.end(), topic_of[m.group()]) for m in pattern.finditer(joined))
-    return FactContext(joined, len(prefix), len(prefix), mentions)
+    return FactContext(joined, len(prefix), len(prefix), mentions, context.carried)
 
 
 def _names_other_period(context: FactContext, rules: MappingRules, year: int | None) -> bool:
@@ -432,7 +433,7 @@ def _forward_context(fact: Fact, text: str, context: FactContext, finder: tuple[
     joined = before + rest
     pattern, topic_of = finder
     mentions = tuple(Mention(m.start(), m.end(), topic_of[m.group()]) for m in pattern.finditer(joined))
-    return FactContext(joined, len(before), len(before), mentions)
+    return FactContext(joined, len(before), len(before), mentions, context.carried)
 
 
 def _opens_clause(context: FactContext) -> bool:
@@ -476,7 +477,28 @@ def fact_context(fact: Fact, text: str, finder: tuple[re.Pattern[str], dict[str,
         clause_start -= sentence_start
     pattern, topic_of = finder
     mentions = tuple(Mention(m.start(), m.end(), topic_of[m.group()]) for m in pattern.finditer(before))
-    return FactContext(before, clause_start, _tail_start(before, clause_start, mentions), mentions)
+    carried = _carried_topic(text, start, end, finder) if clause_start == 0 else ""
+    return FactContext(before, clause_start, _tail_start(before, clause_start, mentions), mentions, carried)
+
+
+def _carried_topic(text: str, start: int | None, end: int | None,
+                   finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
+    """For "全省行政复议直接纠错率10.77%。以调解、和解方式结案3723件": a sentence that names no topic at all
+    goes on about the topic of the sentence right before it, in the same paragraph, when that sentence names
+    exactly one topic; else "". Only the sentence's first clause is read so (fact_context): a later clause
+    (编辑出版公报12期，发布文件61件) has turned to a subject of its own."""
+    if start is None or end is None or not 0 <= start < end <= len(text):
+        return ""
+    pattern, topic_of = finder
+    sentence_start = max(text.rfind(c, max(0, start - LOOKBACK), start) for c in SENTENCE_ENDS) + 1
+    stop = re.search(rf"[{re.escape(SENTENCE_ENDS)}]", text[end:end + LOOKBACK])
+    sentence = text[sentence_start:end + stop.start()] if stop else text[sentence_start:end + LOOKBACK]
+    if sentence_start == 0 or text[sentence_start - 1] == "\n" or pattern.search(sentence):
+        return ""
+    previous_start = max(text.rfind(c, max(0, sentence_start - LOOKBACK), sentence_start - 1)
+                         for c in SENTENCE_ENDS) + 1
+    topics = {topic_of[m.group()] for m in pattern.finditer(text, previous_start, sentence_start)}
+    return topics.pop() if len(topics) == 1 else ""
 
 
 def _noun_after(text: str, end: int, finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
@@ -551,7 +573,9 @@ def _fits_topic(indicator: Indicator, match_start: int, context: FactContext) ->
     if named:
         return named == {indicator.topic}
     earlier = [m for m in context.mentions if m.end <= match_start]
-    return bool(earlier) and earlier[-1].topic == indicator.topic
+    if not earlier:
+        return context.carried == indicator.topic
+    return earlier[-1].topic == indicator.topic
 
 
 # ---------------------------------------------------------------- indicator rows
