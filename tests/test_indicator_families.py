@@ -274,3 +274,7 @@ def test_the_topic_is_not_carried_past_a_paragraph_two_topics_or_the_first_claus
     found = pairs(text, taxonomy)
     assert ("admin_reconsideration_mediated", 42) not in found
     assert ("normative_documents_issued", 61) not in found
+
+
+def test_the_topic_is_carried_only_from_a_sentence_that_counts_it(taxonomy):
+    assert pairs("深化行政复议体制改革，提升办案质效。全年通过调解方式结案42件。", taxonomy) == set()

@@ -485,8 +485,9 @@ def _carried_topic(text: str, start: int | None, end: int | None,
                    finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
     """For "全省行政复议直接纠错率10.77%。以调解、和解方式结案3723件": a sentence that names no topic at all
     goes on about the topic of the sentence right before it, in the same paragraph, when that sentence names
-    exactly one topic; else "". Only the sentence's first clause is read so (fact_context): a later clause
-    (编辑出版公报12期，发布文件61件) has turned to a subject of its own."""
+    exactly one topic and gives a number for it (推进行政复议体制改革。 gives none); else "". Only the
+    sentence's first clause is read so (fact_context): a later clause (编辑出版公报12期，发布文件61件) has
+    turned to a subject of its own."""
     if start is None or end is None or not 0 <= start < end <= len(text):
         return ""
     pattern, topic_of = finder
@@ -497,8 +498,10 @@ def _carried_topic(text: str, start: int | None, end: int | None,
         return ""
     previous_start = max(text.rfind(c, max(0, sentence_start - LOOKBACK), sentence_start - 1)
                          for c in SENTENCE_ENDS) + 1
-    topics = {topic_of[m.group()] for m in pattern.finditer(text, previous_start, sentence_start)}
-    return topics.pop() if len(topics) == 1 else ""
+    mentions = list(pattern.finditer(text, previous_start, sentence_start))
+    topics = {topic_of[m.group()] for m in mentions}
+    counted = mentions and re.search(r"\d", YEAR_RE.sub(_year_blank, text[mentions[-1].end():sentence_start]))
+    return topics.pop() if len(topics) == 1 and counted else ""
 
 
 def _noun_after(text: str, end: int, finder: tuple[re.Pattern[str], dict[str, str]]) -> str:
