@@ -278,3 +278,10 @@ def test_the_topic_is_not_carried_past_a_paragraph_two_topics_or_the_first_claus
 
 def test_the_topic_is_carried_only_from_a_sentence_that_counts_it(taxonomy):
     assert pairs("深化行政复议体制改革，提升办案质效。全年通过调解方式结案42件。", taxonomy) == set()
+
+
+def test_first_instance_suits_named_through_a_shared_head(taxonomy):
+    text = "全市法院审理行政、国家赔偿诉讼一审案件（新收案件280件，旧存案件40件）。审理民事诉讼一审案件新收5200件。"
+    found = pairs(text, taxonomy)
+    assert ("admin_litigation_first_instance_cases", 280) in found
+    assert not any(value in (40, 5200) for _, value in found)
