@@ -285,3 +285,9 @@ def test_first_instance_suits_named_through_a_shared_head(taxonomy):
     found = pairs(text, taxonomy)
     assert ("admin_litigation_first_instance_cases", 280) in found
     assert not any(value in (40, 5200) for _, value in found)
+
+
+def test_case_files_counted_after_a_long_list_of_what_was_drawn(taxonomy):
+    text = ("市司法局组织开展行政执法案卷评查，从各执法部门抽取已办结的行政许可、行政处罚及行政检查案卷共120卷"
+            "（其中行政处罚案卷80卷），评出优秀案卷共15卷，发现问题案卷共23卷。全市档案馆接收归档案卷共3000卷。")
+    assert pairs(text, taxonomy) == {("case_file_reviews", 120)}
