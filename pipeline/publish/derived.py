@@ -26,7 +26,7 @@ from pipeline.extract.indicators import Indicator, load_taxonomy
 from pipeline.fetch.archive import Archive, file_sha256, write_atomically
 from pipeline.fetch.catalogue import read_catalogue, report_entries
 from pipeline.parse.divisions import Division, divisions_of_year, lookup
-from pipeline.publish.export import TableWriter, _resource, file_digest
+from pipeline.publish.export import TableWriter, file_resource
 from pipeline.publish.metadata import METADATA_PATH
 from pipeline.publish.pinyin import romanize
 from pipeline.publish.schemas import DERIVED_TABLES, column_names, typed_frame
@@ -244,8 +244,7 @@ def write_derived(raw_dir: Path, out_dir: Path) -> list[Path]:
         for fmt, path in paths.items():
             os.replace(staged[fmt], path)  # each file replaced whole, never half written
             written.append(path)
-            resources.append(_resource(table if fmt == "csv" else f"{table}-{fmt}", path.name,
-                                       *file_digest(path), table, fmt))
+            resources.append(file_resource(table, path))
     package_path = out_dir / "datapackage.json"
     package = _with_resources(json.loads(package_path.read_text(encoding="utf-8")), resources,
                               package_sources(frames["captures"]))

@@ -6,7 +6,6 @@ yields byte-identical files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from pipeline import __version__
-from pipeline.fetch.archive import write_atomically
+from pipeline.fetch.archive import file_sha256, write_atomically
 from pipeline.publish.metadata import load_metadata, package_metadata
 from pipeline.publish.schemas import TABLES, arrow_schema, fields, is_categorical, table_schema, typed_frame
 
@@ -111,10 +110,13 @@ class TableWriter:
         self._csv.close()
 
 
-def _resource(name: str, path: str, size: int, sha256: str, table: str, fmt: str) -> dict:
+def file_resource(table: str, path: Path) -> dict:
+    """The datapackage resource of one written file of `table` (its CSV or Parquet), bytes and hash read
+    from disk."""
+    fmt = path.suffix.removeprefix(".")
     tabular = fmt == "csv"
     resource = {
-        "name": name, "path": path,
+        "name": table if tabular else f"{table}-{fmt}", "path": path.name,
         "profile": "tabular-data-resource" if tabular else "data-resource",
         # Frictionless reads Parquet only through an optional plugin that skips the byte and hash checks;
         # as type "file" the Parquet files get those checks, and their schema is the CSV's.
@@ -123,8 +125,8 @@ def _resource(name: str, path: str, size: int, sha256: str, table: str, fmt: str
         "description": table_schema(table).get("description", ""),
         "format": fmt,
         "mediatype": "text/csv" if tabular else "application/vnd.apache.parquet",
-        "bytes": size,
-        "hash": "sha256:" + sha256,
+        "bytes": path.stat().st_size,
+        "hash": "sha256:" + file_sha256(path),
         "schema": {k: v for k, v in table_schema(table).items() if k not in {"name", "title", "description"}},
     }
     if tabular:
@@ -138,25 +140,10 @@ def datapackage(resources: list[dict], sources: list[dict]) -> dict:
             "sources": sources, "resources": resources}
 
 
-def file_digest(path: Path) -> tuple[int, str]:
-    """Bytes and sha256 of a file, read in blocks."""
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-            size += len(block)
-    return size, digest.hexdigest()
-
-
 def write_package(out_dir: Path, sources: list[dict], codebook: str = "") -> list[Path]:
     """datapackage.json for the tables' files in `out_dir` (their bytes and hashes read from disk), and the
     codebook; the paths written."""
-    resources = []
-    for table in TABLES:
-        for fmt in ("csv", "parquet"):
-            path = out_dir / f"{table}.{fmt}"
-            size, sha = file_digest(path)
-            resources.append(_resource(table if fmt == "csv" else f"{table}-{fmt}", path.name, size, sha, table, fmt))
+    resources = [file_resource(table, out_dir / f"{table}.{fmt}") for table in TABLES for fmt in ("csv", "parquet")]
     descriptor = json.dumps(datapackage(resources, sources), ensure_ascii=False, indent=2) + "\n"
     write_atomically(out_dir / "datapackage.json", descriptor.encode("utf-8"))
     written = [out_dir / "datapackage.json"]
