@@ -166,11 +166,13 @@ def write_archive(raw: Path, n: int, seed: int, start: int = 0) -> int:
 
 
 def snapshot_code(root: Path) -> Path:
-    """A copy of pipeline/ and schemas/ for the builds to import: edits made to the tree while the benchmark
-    runs would otherwise change the parser version between builds and void the cache (as they should)."""
+    """A copy of pipeline/, schemas/ and the release metadata for the builds to import: edits made to the tree
+    while the benchmark runs would otherwise change the parser version between builds and void the cache (as
+    they should)."""
     code = root / "code"
     for name in ("pipeline", "schemas"):
         shutil.copytree(ROOT / name, code / name, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    shutil.copy2(ROOT / "release.toml", code / "release.toml")  # the datapackage's title, licence and authors
     return code
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from array import array
 from dataclasses import dataclass, field
 
 SHINGLE = 5  # characters per shingle: long enough that shared boilerplate phrases matter little
@@ -35,7 +36,7 @@ class Record:
     level: str
     division_code: str
     year: int | None
-    sketch: tuple[int, ...]
+    sketch: bytes  # see sketch()
 
 
 @dataclass
@@ -47,19 +48,28 @@ class MirrorPlan:
     checks: list[dict] = field(default_factory=list)
 
 
-def sketch(text: str) -> tuple[int, ...]:
-    """The SKETCH smallest CRC-32 hashes of the text's character shingles (whitespace ignored), sorted."""
+def sketch(text: str) -> bytes:
+    """The SKETCH smallest CRC-32 hashes of the text's character shingles (whitespace ignored), sorted, packed
+    as 32-bit integers: 512 bytes a capture, where a tuple of Python ints would take ten times that in the
+    build's main process, which holds one per capture."""
     squashed = _SPACE.sub("", text or "")
     hashes = {zlib.crc32(squashed[i:i + SHINGLE].encode("utf-8")) for i in range(max(0, len(squashed) - SHINGLE + 1))}
-    return tuple(sorted(hashes)[:SKETCH])
+    return array("I", sorted(hashes)[:SKETCH]).tobytes()
 
 
-def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+def _hashes(packed: bytes) -> set[int]:
+    values = array("I")
+    values.frombytes(packed)
+    return set(values)
+
+
+def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of two texts from their bottom-k sketches (0 when either is empty)."""
     if not a or not b:
         return 0.0
-    union = sorted(set(a) | set(b))[:SKETCH]
-    both = set(a) & set(b)
+    first, second = _hashes(a), _hashes(b)
+    union = sorted(first | second)[:SKETCH]
+    both = first & second
     return sum(1 for h in union if h in both) / len(union)
 
 
