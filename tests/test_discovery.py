@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
-import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -28,23 +27,6 @@ def html(body: str, title: str = "栏目") -> str:
 
 def li(href: str, title: str, date: str = "") -> str:
     return f'<li><a href="{href}" title="{title}">{title}</a><span>{date}</span></li>'
-
-
-@pytest.fixture(scope="module")
-def shared_server():
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def server(shared_server):
-    shared_server.clear()
-    shared_server.no_handler_status_code = 404
-    shared_server.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
-    yield shared_server
-    shared_server.clear()
 
 
 def serve(server: HTTPServer, pages: dict[str, str]) -> None:

@@ -39,24 +39,6 @@ def allow_all_robots(server: HTTPServer) -> None:
     server.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
 
 
-@pytest.fixture(scope="module")
-def shared_server():
-    s = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def server(shared_server):
-    """A threaded local server allowing everything in robots.txt, fresh handlers and log per test."""
-    shared_server.clear()
-    shared_server.no_handler_status_code = 404  # unknown paths are plain 404s (not retried 500s)
-    allow_all_robots(shared_server)
-    yield shared_server
-    shared_server.clear()
-
-
 def fetch(tmp_path: Path, rows: list[dict], **kwargs):
     """Write the catalogue, run fetch, return (summary, manifest rows)."""
     sources = tmp_path / "sources.csv"
