@@ -1,13 +1,16 @@
 """Export writes typed Parquet, UTF-8 CSV and a datapackage.json whose hashes match the files."""
 
 import hashlib
+import itertools
 import json
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.publish.export import export_tables
-from pipeline.publish.schemas import TABLES, typed_frame
+from pipeline.publish import export as export_module
+from pipeline.publish.export import TableWriter, export_tables
+from pipeline.publish.schemas import TABLES, fields, typed_frame
 
 
 def export(rows, out):
@@ -70,3 +73,43 @@ def test_pandas_gets_nullable_types_and_every_category_back(tmp_path, table_rows
                                                      "department"]
     assert str(reports["published_date"].dtype) == "date32[day][pyarrow]"
     assert str(pd.read_parquet(tmp_path / "facts.parquet")["is_target"].dtype) == "boolean"
+
+
+def many_facts(template: dict, n: int) -> pd.DataFrame:
+    """`n` facts of varied text: with long sentences, a row group's sentence column spans several pages."""
+    rows = [{**template, "fact_id": f"f{i:07d}", "quote": f"{i * 7919 % 100003}件",
+             "sentence": f"全年办理行政复议案件{i * 7919 % 100003}件，其中第{i}项。" * 12} for i in range(n)]
+    return typed_frame("facts", rows)
+
+
+def write_in_batches(path, frames=(), arrow_tables=()) -> bytes:
+    writer = TableWriter("facts", path.with_suffix(".parquet"), path.with_suffix(".csv"))
+    for frame in frames:
+        writer.write(frame)
+    for table in arrow_tables:
+        writer.write_arrow(table)
+    writer.close()
+    return path.with_suffix(".parquet").read_bytes() + path.with_suffix(".csv").read_bytes()
+
+
+def test_a_table_has_the_same_bytes_however_its_rows_arrived(tmp_path, table_rows, monkeypatch):
+    monkeypatch.setattr(export_module, "ROW_GROUP_ROWS", 2_000)
+    facts = many_facts(table_rows["facts"][0], 5_000)
+    whole = write_in_batches(tmp_path / "whole", [facts])
+    cuts = [0, 37, 700, 1_500, 1_501, 3_999, 5_000]  # batches of the sizes a build with other workers makes
+    batched = write_in_batches(tmp_path / "batched", [facts.iloc[a:b] for a, b in itertools.pairwise(cuts)])
+    assert batched == whole
+
+
+def test_rows_read_back_from_a_file_are_written_again_as_they_were(tmp_path, table_rows, monkeypatch):
+    monkeypatch.setattr(export_module, "ROW_GROUP_ROWS", 2_000)
+    first = write_in_batches(tmp_path / "first", [many_facts(table_rows["facts"][0], 5_000)])
+    batches = pq.ParquetFile(tmp_path / "first.parquet").iter_batches(batch_size=777)
+    again = write_in_batches(tmp_path / "again", arrow_tables=[pa.Table.from_batches([b]) for b in batches])
+    assert again == first
+    assert list(pd.read_parquet(tmp_path / "again.parquet")["kind"].cat.categories) == \
+        fields_enum("facts", "kind")  # every allowed value a category, in schema order, not just those used
+
+
+def fields_enum(table: str, column: str) -> list[str]:
+    return next(f["constraints"]["enum"] for f in fields(table) if f["name"] == column)

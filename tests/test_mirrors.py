@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import html
+import itertools
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.extract.indicators import load_taxonomy
 from pipeline.fetch.archive import Archive
 from pipeline.model import Capture
+from pipeline.publish.export import export_tables
+from pipeline.publish.schemas import TABLES, typed_frame
 from pipeline.rows import report_id_for
-from pipeline.run.build import collect_rows, frames_from_rows
-from pipeline.run.mirrors import Record, group_mirrors, similarity, sketch
+from pipeline.run.build import build, collect_rows, frames_from_rows, merged_checks, sorted_frame
+from pipeline.run.mirrors import Record, RecordSpool, group_mirrors, similarity, sketch
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 TEXT = (CORPUS / "futian-2024.txt").read_text(encoding="utf-8")
@@ -110,3 +114,50 @@ def test_sketch_similarity_separates_reposts_from_other_reports():
     assert similarity(sketch(TEXT), sketch(repost)) > 0.9
     assert similarity(sketch(TEXT), sketch(OTHER)) < 0.2
     assert similarity(sketch(""), sketch(TEXT)) == 0.0
+
+
+def test_records_read_back_from_the_spool_are_those_that_share_a_claim(tmp_path):
+    spool = RecordSpool(tmp_path / "records.parquet")
+    mirrored = [record("ra", TEXT), record("rb", TEXT, fetched="2025-03-02")]
+    alone = [record("rc", TEXT, year=2023), record("rd", OTHER, jurisdiction="南山区", code="440305"),
+             record("re", TEXT, year=None)]
+    spool.extend([mirrored[0], *alone[:2]])
+    spool.extend([])
+    spool.extend([mirrored[1], alone[2]])
+    shared = spool.sharing_a_claim()
+    assert sorted(shared, key=lambda r: r.report_id) == mirrored  # every field, the sketch too, as it was
+    assert group_mirrors(shared) == group_mirrors(mirrored + alone)
+
+
+def checks_frame(rows: list[tuple[str, str | None, str]]) -> pd.DataFrame:
+    return typed_frame("checks", [{"report_id": r, "fact_id": f, "check": c, "severity": "warning",
+                                   "message": f"{r} {c}"} for r, f, c in rows])
+
+
+def test_checks_merged_batch_by_batch_are_in_the_order_of_one_sort():
+    staged = checks_frame([("r1", None, "b"), ("r2", None, "a"), ("r2", None, "t"), ("r2", "f1", "a"),
+                           ("r3", None, "c"), ("r3", "f9", "c"), ("r5", None, "a")])
+    added = checks_frame([("r6", None, "z"), ("r2", None, "same"), ("r0", None, "a"), ("r3", None, "c"),
+                          ("r4", None, "x")])
+    whole = sorted_frame("checks", pd.concat([staged, added], ignore_index=True))
+    for cuts in ([0, 7], [0, 2, 4, 7], list(range(8)), [0, 0, 3, 7]):  # a report's rows split between batches
+        batches = (staged.iloc[a:b] for a, b in itertools.pairwise(cuts))
+        merged = pd.concat(list(merged_checks(batches, added)), ignore_index=True)
+        pd.testing.assert_frame_equal(merged, whole)
+
+
+def test_a_streamed_build_drops_mirrors_as_reading_in_memory_does(tmp_path, taxonomy):
+    raw = tmp_path / "raw"
+    archive_three_captures(raw)
+    rival = "\n".join(TEXT.splitlines()[:8]) + "\n" + OTHER  # the same title and page head, another text
+    Archive(raw).store(as_html(rival, "某区人民政府"), url="http://www.example-county.gov.cn/zwgk/other.html",
+                       content_type="text/html", kind="report", fetched_at="2025-03-04T08:00:00Z")
+    in_memory = frames_from_rows(collect_rows(raw, taxonomy))
+    result = build(raw, tmp_path / "out", workers=1, use_cache=False)
+    assert result.rows["reports"] == 2 and result.rows["mirrors"] == 2
+    assert result.check_counts["same_jurisdiction_and_year"] == 2  # merged into the staged checks
+    export_tables(in_memory, tmp_path / "in-memory", [])
+    for table in TABLES:  # the same rows in the same order: the same bytes
+        for fmt in ("csv", "parquet"):
+            name = f"{table}.{fmt}"
+            assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "in-memory" / name).read_bytes(), name

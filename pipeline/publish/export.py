@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -46,6 +47,20 @@ def arrow_table(table: str, frame: pd.DataFrame) -> pa.Table:
     schema = arrow_schema(table)
     arrow = pa.Table.from_pandas(reader_frame(table, frame), schema=schema, preserve_index=False)
     return arrow.replace_schema_metadata({**arrow.schema.metadata, **schema.metadata})
+
+
+def enum_encoded(table: str, arrow: pa.Table) -> pa.Table:
+    """`arrow` with each enum column's dictionary the whole enum in schema order, as `arrow_table` writes it
+    (a file read back may carry only the values it uses): the same rows give the same bytes either way."""
+    for field in fields(table):
+        if is_categorical(field):
+            allowed = pa.array(field["constraints"]["enum"], pa.string())
+            values = arrow.column(field["name"]).cast(pa.string())
+            codes = pc.index_in(values, value_set=allowed).cast(pa.int32())
+            encoded = pa.chunked_array([pa.DictionaryArray.from_arrays(chunk, allowed) for chunk in codes.chunks],
+                                       pa.dictionary(pa.int32(), pa.string()))
+            arrow = arrow.set_column(arrow.schema.get_field_index(field["name"]), field["name"], encoded)
+    return arrow
 
 
 ROW_GROUP_ROWS = 50_000  # rows per Parquet row group: fixed, so files do not depend on how the build batched
@@ -88,6 +103,15 @@ class TableWriter:
         except (ValueError, TypeError, pa.ArrowException) as err:
             self.error = f"{self.table}: {type(err).__name__}: {str(err)[:300]}"
             return
+        self._append(arrow)
+
+    def write_arrow(self, rows: pa.Table) -> None:
+        """Append rows read back from a file of this table (filtered, say), in the table's order: no round
+        trip through Python objects or pandas, so rewriting a file costs a batch of memory, not a table's."""
+        if rows.num_rows and not self.error:
+            self._append(enum_encoded(self.table, rows.select(self.schema.names)).cast(self.schema))
+
+    def _append(self, arrow: pa.Table) -> None:
         self._csv.write_table(arrow.cast(plain_schema(self.schema)))
         self.rows += arrow.num_rows
         self._pending.append(arrow)
@@ -97,7 +121,7 @@ class TableWriter:
 
     def _write_group(self, rows: int) -> None:
         joined = pa.concat_tables(self._pending)
-        self._parquet.write_table(joined.slice(0, rows), row_group_size=rows)
+        self._parquet.write_table(joined.slice(0, rows).combine_chunks(), row_group_size=rows)
         rest = joined.slice(rows)
         self._pending, self._pending_rows = [rest], rest.num_rows
 

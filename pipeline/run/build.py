@@ -17,6 +17,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from logging.handlers import RotatingFileHandler
@@ -48,7 +49,7 @@ from pipeline.run.cache import (
     parser_version,
     write_stamp,
 )
-from pipeline.run.mirrors import MirrorPlan, Record, group_mirrors, record_of
+from pipeline.run.mirrors import MirrorPlan, Record, RecordSpool, group_mirrors, record_of
 from pipeline.run.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -256,7 +257,7 @@ def _pooled(batches: list[list[ParseJob]], pool: ProcessPoolExecutor,
 
 def batch_frames(jobs: list[ParseJob], taxonomy: list[Indicator], cache: RowCache | None = None,
                  workers: int = 1, stats: BuildStats | None = None,
-                 records: list[Record] | None = None) -> Iterator[dict[str, pd.DataFrame]]:
+                 records: RecordSpool | list[Record] | None = None) -> Iterator[dict[str, pd.DataFrame]]:
     """The jobs' typed frames batch by batch, in job order, by `workers` processes when there are at least
     POOL_MIN_JOBS jobs (else here); cache hits and misses are added to `stats`, and the captures' identity
     records to `records`, as batches arrive. Workers
@@ -366,49 +367,73 @@ def _mirrored(table: str, row: dict, plan: MirrorPlan) -> bool:
     return row["report_id"] in plan.dropped and not (table == "checks" and not row.get("fact_id"))
 
 
-def _kept_rows(table: str, batch: pa.RecordBatch, plan: MirrorPlan) -> pa.RecordBatch:
+REWRITE_ROWS = 8192  # rows read back at a time when a staged file is rewritten
+
+
+def _kept_rows(table: str, batch: pa.RecordBatch, plan: MirrorPlan) -> pa.Table:
     """_mirrored over a batch read back from a staged file: the rows that stay."""
     dropped = pc.is_in(batch.column("report_id"), pa.array(sorted(plan.dropped), pa.string()))
     if table == "checks":
         dropped = pc.and_(dropped, pc.is_valid(batch.column("fact_id")))
-    return batch.filter(pc.invert(pc.fill_null(dropped, False)))
+    return pa.Table.from_batches([batch.filter(pc.invert(pc.fill_null(dropped, False)))])
 
 
-def _rewrite(table: str, staging: Path, frames: Iterator[pd.DataFrame]) -> None:
-    """Replace the staged files of `table` by `frames`, written as the build writes them."""
+@contextmanager
+def _rewritten(table: str, staging: Path) -> Iterator[TableWriter]:
+    """A fresh writer of `table` whose files replace the staged ones once the block has written it whole."""
     parquet, csv = staging / f"{table}.parquet", staging / f"{table}.csv"
     fresh = TableWriter(table, parquet.with_suffix(".new.parquet"), csv.with_suffix(".new.csv"))
     try:
-        for frame in frames:
-            fresh.write(frame)
+        yield fresh
     finally:
         fresh.close()
     os.replace(parquet.with_suffix(".new.parquet"), parquet)
     os.replace(csv.with_suffix(".new.csv"), csv)
 
 
+def _staged_batches(staging: Path, table: str) -> Iterator[pa.RecordBatch]:
+    """A staged table read back REWRITE_ROWS rows at a time."""
+    return pq.ParquetFile(staging / f"{table}.parquet").iter_batches(batch_size=REWRITE_ROWS)
+
+
+def merged_checks(staged: Iterator[pd.DataFrame], added: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """The staged checks (in the table's order) with `added` merged in, as one stable sort of both would
+    order them, a batch at a time: each batch is sorted with the added checks of the same reports; the
+    rows of a batch's last report wait for the next batch, which may hold more of them."""
+    added = added.sort_values("report_id", kind="stable")
+    held = added.iloc[:0]
+    for frame in staged:
+        frame = pd.concat([held, frame], ignore_index=True)
+        if not len(frame):
+            continue
+        last = frame["report_id"].iloc[-1]
+        ready, held = frame[frame["report_id"] != last], frame[frame["report_id"] == last]
+        before = added["report_id"] < last
+        yield sorted_frame("checks", pd.concat([ready, added[before]], ignore_index=True))
+        added = added[~before]
+    yield sorted_frame("checks", pd.concat([held, added], ignore_index=True))
+
+
 def apply_mirrors(staging: Path, plan: MirrorPlan, validator: TableValidator) -> None:
     """One report, one row: the staged tables without the rows of mirrored captures, streamed back batch by
-    batch; the mirrors table and the grouping's checks (few: read whole) added and validated."""
+    batch in Arrow; the grouping's checks merged into the checks and validated, the mirrors table written."""
     if plan.dropped:
         for table in (t for t in TABLES if t not in {"mirrors", "checks"}):
-            source = pq.ParquetFile(staging / f"{table}.parquet")
-            _rewrite(table, staging, (typed_frame(table, _kept_rows(table, b, plan).to_pylist())
-                                      for b in source.iter_batches()))
-    checks = pq.read_table(staging / "checks.parquet")
-    if plan.dropped:
-        checks = checks.filter(pc.invert(pc.fill_null(pc.and_(
-            pc.is_in(checks.column("report_id"), pa.array(sorted(plan.dropped), pa.string())),
-            pc.is_valid(checks.column("fact_id"))), False)))
+            with _rewritten(table, staging) as writer:
+                for batch in _staged_batches(staging, table):
+                    writer.write_arrow(_kept_rows(table, batch, plan))
     with pd.option_context("mode.string_storage", STRING_STORAGE):
         added = typed_frame("checks", plan.checks)
         validator.add("checks", added)
-        merged = sorted_frame("checks", pd.concat([typed_frame("checks", checks.to_pylist()), added],
-                                                  ignore_index=True))
-        _rewrite("checks", staging, iter([merged]))
+        staged = (typed_frame("checks", _kept_rows("checks", batch, plan).to_pylist())
+                  for batch in _staged_batches(staging, "checks"))
+        with _rewritten("checks", staging) as writer:
+            for frame in merged_checks(staged, added):
+                writer.write(frame)
         mirrors = sorted_frame("mirrors", typed_frame("mirrors", plan.mirrors))
         validator.add("mirrors", mirrors)
-        _rewrite("mirrors", staging, iter([mirrors]))
+        with _rewritten("mirrors", staging) as writer:
+            writer.write(mirrors)
 
 
 def _move_into(staging: Path, out_dir: Path) -> list[Path]:
@@ -452,11 +477,11 @@ def build(raw_dir: Path, out_dir: Path, *, workers: int | None = None, cache_dir
     validator = TableValidator(docs_dir=out_dir / "validation")  # Data Docs, published when not blocked
     staging = _staging_dir(out_dir)
     try:
-        records: list[Record] = []
+        records = RecordSpool(staging / ".records.parquet")
         with progress_bar("build", len(jobs), unit=" report", enabled=None if progress else False) as bar:
             batches = batch_frames(jobs, taxonomy, cache, workers or os.cpu_count() or 1, stats, records)
             _, _, _, hosts, unwritten = stream_tables(batches, staging, validator, bar.update)
-        apply_mirrors(staging, group_mirrors(records), validator)
+        apply_mirrors(staging, group_mirrors(records.sharing_a_claim()), validator)
         rows = row_counts_of(staging)
         severities, names = (Counter(c) for c in published_check_counts(staging))
         log.info("read %d report captures: %d from the cache, %d parsed by %d process(es)", stats.reports,

@@ -3,7 +3,9 @@
 A report is often published on several sites (the county's, the city's, its 司法局's) or archived twice. The
 build computes a small `Record` per capture in its first pass (identity and a bottom-k sketch of the text's
 character shingles, a few hundred bytes), groups them here, and then drops the mirrors' rows from every
-table: each place-year keeps one set of indicator rows. Grouping needs only the records, never the rows.
+table: each place-year keeps one set of indicator rows. Grouping needs only the records, never the rows, and
+only the records whose claim another record shares: the build spools them to a file as batches arrive
+(`RecordSpool`) and reads back just those, so its main process never holds a record per capture.
 
 Captures are the same report when they claim the same reporter and year and their texts are essentially
 the same (estimated Jaccard similarity of character 5-grams at least SAME_TEXT). The canonical capture is the
@@ -16,7 +18,12 @@ from __future__ import annotations
 import re
 import zlib
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 SHINGLE = 5  # characters per shingle: long enough that shared boilerplate phrases matter little
 SKETCH = 128  # smallest shingle hashes kept per text
@@ -82,6 +89,39 @@ def record_of(rows: dict[str, list[dict]], fetched_at: str) -> Record | None:
     return Record(report["report_id"], report.get("url") or "", report.get("raw_sha256") or "", fetched_at or "",
                   report.get("jurisdiction") or "", report.get("level") or "", report.get("division_code") or "",
                   report.get("year"), sketch(text))
+
+
+_RECORD_SCHEMA = pa.schema([pa.field("claim", pa.string())] + [
+    pa.field(f.name, pa.int64() if f.name == "year" else pa.binary() if f.name == "sketch" else pa.string())
+    for f in fields(Record)])
+
+
+class RecordSpool:
+    """Records written to a Parquet file batch by batch, for grouping once every capture has been read."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._writer = pq.ParquetWriter(self.path, _RECORD_SCHEMA)
+
+    def extend(self, records: list[Record]) -> None:
+        """Spool a batch's records, each with its claim (who and when it reports on) as one string."""
+        if records:
+            rows = [{"claim": _claim_key(r), **asdict(r)} for r in records]
+            self._writer.write_table(pa.Table.from_pylist(rows, schema=_RECORD_SCHEMA))
+
+    def sharing_a_claim(self) -> list[Record]:
+        """The spooled records whose claim another record also makes: the only ones grouping can join."""
+        self._writer.close()
+        claims = pq.read_table(self.path, columns=["claim"]).column("claim")
+        counts = pc.value_counts(claims.drop_null())
+        shared = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+        found = pq.read_table(self.path, filters=pc.is_in(pc.field("claim"), shared))
+        return [Record(**{f.name: row[f.name] for f in fields(Record)}) for row in found.to_pylist()]
+
+
+def _claim_key(r: Record) -> str | None:
+    claim = _claim(r)
+    return None if claim is None else "\t".join(map(str, claim))
 
 
 def _claim(r: Record) -> tuple | None:
