@@ -16,7 +16,7 @@ from pipeline.publish.export import export_tables
 from pipeline.publish.schemas import TABLES, typed_frame
 from pipeline.rows import report_id_for
 from pipeline.run.build import build, collect_rows, frames_from_rows, merged_checks, sorted_frame
-from pipeline.run.mirrors import Record, RecordSpool, group_mirrors, similarity, sketch
+from pipeline.run.mirrors import Record, RecordSpool, group_mirrors, record_of, similarity, sketch
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 TEXT = (CORPUS / "futian-2024.txt").read_text(encoding="utf-8")
@@ -81,8 +81,9 @@ def test_report_id_stays_when_a_mirror_is_added_later(tmp_path, taxonomy):
 
 
 def record(rid: str, text: str, fetched: str = "2025-03-01", jurisdiction: str = "福田区", year: int | None = 2024,
-           code: str = "440304") -> Record:
-    return Record(rid, f"http://{rid}.gov.cn/", rid * 4, fetched, jurisdiction, "district", code, year, sketch(text))
+           code: str = "440304", flagged: bool = False) -> Record:
+    return Record(rid, f"http://{rid}.gov.cn/", rid * 4, fetched, jurisdiction, "district", code, year, sketch(text),
+                  flagged)
 
 
 OTHER = "2024年，本区坚持依法行政，推进政务公开，全年办理行政复议案件120件，行政诉讼案件45件，开展普法活动300场次。" * 8
@@ -109,6 +110,25 @@ def test_the_earliest_fetched_capture_is_the_report_whatever_the_order():
         assert plan.dropped == {"rb"} and [m["report_id"] for m in plan.mirrors] == ["ra"]
 
 
+def test_a_flagged_capture_never_displaces_a_sound_copy_of_its_report():
+    freak = record("ra", TEXT * 3, fetched="2025-03-01", flagged=True)
+    sound = record("rb", TEXT, fetched="2025-03-05")
+    for ordered in ([freak, sound], [sound, freak]):
+        plan = group_mirrors(ordered)
+        assert plan.dropped == {"ra"} and [m["report_id"] for m in plan.mirrors] == ["rb"]
+    later_freak = record("rc", TEXT * 3, fetched="2025-03-09", flagged=True)
+    assert group_mirrors([later_freak, freak]).dropped == {"rc"}  # no sound copy: the earliest flagged one
+
+
+def test_an_error_on_the_capture_itself_flags_it_and_an_error_on_a_number_does_not():
+    rows = {"reports": [{"report_id": "ra"}], "sections": [{"text": TEXT}],
+            "checks": [{"check": "implausible_page", "severity": "error", "fact_id": ""}]}
+    assert record_of(rows, "2025-03-01").flagged
+    rows["checks"] = [{"check": "rate_disagrees_with_counts", "severity": "error", "fact_id": "ra-0001"},
+                      {"check": "same_jurisdiction_and_year", "severity": "warning", "fact_id": ""}]
+    assert not record_of(rows, "2025-03-01").flagged
+
+
 def test_sketch_similarity_separates_reposts_from_other_reports():
     repost = "首页 > 政务公开\n" + TEXT + "\n版权所有 某市人民政府 网站标识码 4403000001"
     assert similarity(sketch(TEXT), sketch(repost)) > 0.9
@@ -119,7 +139,7 @@ def test_sketch_similarity_separates_reposts_from_other_reports():
 def test_records_read_back_from_the_spool_are_those_that_share_a_claim(tmp_path):
     spool = RecordSpool(tmp_path / "records.parquet")
     mirrored = [record("ra", TEXT), record("rb", TEXT, fetched="2025-03-02")]
-    alone = [record("rc", TEXT, year=2023), record("rd", OTHER, jurisdiction="南山区", code="440305"),
+    alone = [record("rc", TEXT, year=2023), record("rd", OTHER, jurisdiction="南山区", code="440305", flagged=True),
              record("re", TEXT, year=None)]
     spool.extend([mirrored[0], *alone[:2]])
     spool.extend([])

@@ -9,7 +9,9 @@ only the records whose claim another record shares: the build spools them to a f
 
 Captures are the same report when they claim the same reporter and year and their texts are essentially
 the same (estimated Jaccard similarity of character 5-grams at least SAME_TEXT). The canonical capture is the
-earliest fetched (then the smallest URL), a rule a later mirror cannot change, so `report_id` stays stable.
+earliest fetched (then the smallest URL), a rule a later mirror cannot change, so `report_id` stays stable;
+a capture with an error of its own (a freak page, a page that could not be read) is the report only when no
+sound capture of it exists, so a broken copy never displaces the report it copies.
 Two different texts that claim the same reporter and year both keep their rows, with a check each.
 """
 
@@ -33,7 +35,7 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class Record:
-    """What grouping needs of one capture: its report, identity, fetch time and text sketch."""
+    """What grouping needs of one capture: its report, identity, fetch time, text sketch and soundness."""
 
     report_id: str
     url: str
@@ -44,6 +46,7 @@ class Record:
     division_code: str
     year: int | None
     sketch: bytes  # see sketch()
+    flagged: bool = False  # the capture itself has an error check (implausible_page, unreadable_page ...)
 
 
 @dataclass
@@ -86,14 +89,15 @@ def record_of(rows: dict[str, list[dict]], fetched_at: str) -> Record | None:
         return None
     report = rows["reports"][0]
     text = "\n".join(s.get("text") or "" for s in rows.get("sections", []))
+    flagged = any(c.get("severity") == "error" and not c.get("fact_id") for c in rows.get("checks", []))
     return Record(report["report_id"], report.get("url") or "", report.get("raw_sha256") or "", fetched_at or "",
                   report.get("jurisdiction") or "", report.get("level") or "", report.get("division_code") or "",
-                  report.get("year"), sketch(text))
+                  report.get("year"), sketch(text), flagged)
 
 
-_RECORD_SCHEMA = pa.schema([pa.field("claim", pa.string())] + [
-    pa.field(f.name, pa.int64() if f.name == "year" else pa.binary() if f.name == "sketch" else pa.string())
-    for f in fields(Record)])
+_NOT_STRINGS = {"year": pa.int64(), "sketch": pa.binary(), "flagged": pa.bool_()}  # Record fields
+_RECORD_SCHEMA = pa.schema([pa.field("claim", pa.string())] +
+                           [pa.field(f.name, _NOT_STRINGS.get(f.name, pa.string())) for f in fields(Record)])
 
 
 class RecordSpool:
@@ -136,9 +140,10 @@ def _same_reporter(a: Record, b: Record) -> bool:
     return a.jurisdiction.endswith(b.jurisdiction) or b.jurisdiction.endswith(a.jurisdiction)
 
 
-def _canonical_order(r: Record) -> tuple[str, str, str]:
-    """Earliest fetched first: a mirror found later never displaces the report it copies."""
-    return (r.fetched_at or "9999", r.url, r.raw_sha256)
+def _canonical_order(r: Record) -> tuple[bool, str, str, str]:
+    """Sound captures first, then the earliest fetched: a mirror found later never displaces the report it
+    copies, and a broken copy (a freak, a cut-off page) never displaces a sound one."""
+    return (r.flagged, r.fetched_at or "9999", r.url, r.raw_sha256)
 
 
 def group_mirrors(records: list[Record]) -> MirrorPlan:
