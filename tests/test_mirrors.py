@@ -15,8 +15,9 @@ from pipeline.model import Capture
 from pipeline.publish.export import export_tables
 from pipeline.publish.schemas import TABLES, typed_frame
 from pipeline.rows import report_id_for
+from pipeline.run import mirrors as mirrors_module
 from pipeline.run.build import build, collect_rows, frames_from_rows, merged_checks, sorted_frame
-from pipeline.run.mirrors import Record, RecordSpool, group_mirrors, record_of, similarity, sketch
+from pipeline.run.mirrors import Record, RecordSpool, group_mirrors, record_of, similarity, sketch, spooled_plan
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 TEXT = (CORPUS / "futian-2024.txt").read_text(encoding="utf-8")
@@ -136,7 +137,9 @@ def test_sketch_similarity_separates_reposts_from_other_reports():
     assert similarity(sketch(""), sketch(TEXT)) == 0.0
 
 
-def test_records_read_back_from_the_spool_are_those_that_share_a_claim(tmp_path):
+@pytest.mark.parametrize("claims_at_once", [1, 5_000])
+def test_records_read_back_from_the_spool_are_those_that_share_a_claim(tmp_path, monkeypatch, claims_at_once):
+    monkeypatch.setattr(mirrors_module, "CLAIMS_AT_ONCE", claims_at_once)
     spool = RecordSpool(tmp_path / "records.parquet")
     mirrored = [record("ra", TEXT), record("rb", TEXT, fetched="2025-03-02")]
     alone = [record("rc", TEXT, year=2023), record("rd", OTHER, jurisdiction="南山区", code="440305", flagged=True),
@@ -144,9 +147,12 @@ def test_records_read_back_from_the_spool_are_those_that_share_a_claim(tmp_path)
     spool.extend([mirrored[0], *alone[:2]])
     spool.extend([])
     spool.extend([mirrored[1], alone[2]])
-    shared = spool.sharing_a_claim()
-    assert sorted(shared, key=lambda r: r.report_id) == mirrored  # every field, the sketch too, as it was
-    assert group_mirrors(shared) == group_mirrors(mirrored + alone)
+    spool.extend([record("rf", OTHER, year=2023)])  # a second shared claim
+    shared = list(spool.sharing_a_claim())
+    assert len(shared) == (2 if claims_at_once == 1 else 1)  # a claim's records are never split
+    found = sorted((r for part in shared for r in part), key=lambda r: r.report_id)
+    assert found == [*mirrored, alone[0], record("rf", OTHER, year=2023)]  # every field as it was, the sketch too
+    assert spooled_plan(spool) == group_mirrors([*mirrored, *alone, record("rf", OTHER, year=2023)])
 
 
 def checks_frame(rows: list[tuple[str, str | None, str]]) -> pd.DataFrame:

@@ -49,7 +49,7 @@ from pipeline.run.cache import (
     parser_version,
     write_stamp,
 )
-from pipeline.run.mirrors import MirrorPlan, Record, RecordSpool, group_mirrors, record_of
+from pipeline.run.mirrors import MirrorPlan, Record, RecordSpool, group_mirrors, record_of, spooled_plan
 from pipeline.run.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -481,7 +481,7 @@ def build(raw_dir: Path, out_dir: Path, *, workers: int | None = None, cache_dir
         with progress_bar("build", len(jobs), unit=" report", enabled=None if progress else False) as bar:
             batches = batch_frames(jobs, taxonomy, cache, workers or os.cpu_count() or 1, stats, records)
             _, _, _, hosts, unwritten = stream_tables(batches, staging, validator, bar.update)
-        apply_mirrors(staging, group_mirrors(records.sharing_a_claim()), validator)
+        apply_mirrors(staging, spooled_plan(records), validator)
         rows = row_counts_of(staging)
         severities, names = (Counter(c) for c in published_check_counts(staging))
         log.info("read %d report captures: %d from the cache, %d parsed by %d process(es)", stats.reports,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import zlib
 from array import array
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 
 SHINGLE = 5  # characters per shingle: long enough that shared boilerplate phrases matter little
 SKETCH = 128  # smallest shingle hashes kept per text
+CLAIMS_AT_ONCE = 5_000  # claims whose records are read back from the spool and grouped at a time
 SAME_TEXT = 0.6  # estimated Jaccard similarity from which two texts are one report (reposts add page chrome)
 _SPACE = re.compile(r"\s+")
 
@@ -113,14 +115,28 @@ class RecordSpool:
             rows = [{"claim": _claim_key(r), **asdict(r)} for r in records]
             self._writer.write_table(pa.Table.from_pylist(rows, schema=_RECORD_SCHEMA))
 
-    def sharing_a_claim(self) -> list[Record]:
-        """The spooled records whose claim another record also makes: the only ones grouping can join."""
+    def sharing_a_claim(self) -> Iterator[list[Record]]:
+        """The spooled records whose claim another record also makes (the only ones grouping can join),
+        CLAIMS_AT_ONCE claims at a time, all the records of a claim together."""
         self._writer.close()
         claims = pq.read_table(self.path, columns=["claim"]).column("claim")
         counts = pc.value_counts(claims.drop_null())
         shared = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-        found = pq.read_table(self.path, filters=pc.is_in(pc.field("claim"), shared))
-        return [Record(**{f.name: row[f.name] for f in fields(Record)}) for row in found.to_pylist()]
+        for start in range(0, len(shared), CLAIMS_AT_ONCE):
+            found = pq.read_table(self.path, filters=pc.is_in(pc.field("claim"), shared.slice(start, CLAIMS_AT_ONCE)))
+            yield [Record(**{f.name: row[f.name] for f in fields(Record)}) for row in found.to_pylist()]
+
+
+def spooled_plan(spool: RecordSpool) -> MirrorPlan:
+    """group_mirrors over the spooled records, claim by claim: memory for a few thousand claims' records,
+    whatever the archive holds."""
+    plan = MirrorPlan()
+    for records in spool.sharing_a_claim():
+        part = group_mirrors(records)
+        plan.dropped |= part.dropped
+        plan.mirrors += part.mirrors
+        plan.checks += part.checks
+    return plan
 
 
 def _claim_key(r: Record) -> str | None:
