@@ -25,12 +25,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 SHINGLE = 5  # characters per shingle: long enough that shared boilerplate phrases matter little
 SKETCH = 128  # smallest shingle hashes kept per text
-CLAIMS_AT_ONCE = 5_000  # claims whose records are read back from the spool and grouped at a time
+READ_BACK_ROWS = 10_000  # spooled records read back at a time
+DUCKDB_MEMORY = "100MB"  # DuckDB spills to disk beyond this when it sorts the spooled records by claim
 SAME_TEXT = 0.6  # estimated Jaccard similarity from which two texts are one report (reposts add page chrome)
 _SPACE = re.compile(r"\s+")
 
@@ -116,20 +116,35 @@ class RecordSpool:
             self._writer.write_table(pa.Table.from_pylist(rows, schema=_RECORD_SCHEMA))
 
     def sharing_a_claim(self) -> Iterator[list[Record]]:
-        """The spooled records whose claim another record also makes (the only ones grouping can join),
-        CLAIMS_AT_ONCE claims at a time, all the records of a claim together."""
+        """The records of each claim that more than one spooled record makes (the only ones grouping can
+        join), a claim at a time: DuckDB sorts them by claim, spilling to disk beyond DUCKDB_MEMORY, and
+        hands them over READ_BACK_ROWS at a time."""
+        import duckdb
+
         self._writer.close()
-        claims = pq.read_table(self.path, columns=["claim"]).column("claim")
-        counts = pc.value_counts(claims.drop_null())
-        shared = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-        for start in range(0, len(shared), CLAIMS_AT_ONCE):
-            found = pq.read_table(self.path, filters=pc.is_in(pc.field("claim"), shared.slice(start, CLAIMS_AT_ONCE)))
-            yield [Record(**{f.name: row[f.name] for f in fields(Record)}) for row in found.to_pylist()]
+        con = duckdb.connect()
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        names = ", ".join(f'"{f.name}"' for f in fields(Record))
+        shared = con.sql(f"SELECT claim, {names} FROM read_parquet($path) WHERE claim IN (SELECT claim FROM "
+                         "read_parquet($path) GROUP BY claim HAVING count(*) > 1) ORDER BY claim, report_id",
+                         params={"path": str(self.path)}).to_arrow_reader(READ_BACK_ROWS)
+        group: list[Record] = []
+        claim = None
+        for batch in shared:
+            for row in batch.to_pylist():
+                if row["claim"] != claim and group:
+                    yield group
+                    group = []
+                claim = row.pop("claim")
+                group.append(Record(**row))
+        if group:
+            yield group
+        con.close()
 
 
 def spooled_plan(spool: RecordSpool) -> MirrorPlan:
-    """group_mirrors over the spooled records, claim by claim: memory for a few thousand claims' records,
-    whatever the archive holds."""
+    """group_mirrors over the spooled records, claim by claim: memory for a batch of records, whatever the
+    archive holds (the plan itself holds a row per mirror)."""
     plan = MirrorPlan()
     for records in spool.sharing_a_claim():
         part = group_mirrors(records)
