@@ -22,6 +22,8 @@ import zlib
 from array import array
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 import pyarrow as pa
@@ -123,23 +125,18 @@ class RecordSpool:
 
         self._writer.close()
         con = duckdb.connect()
-        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
-        names = ", ".join(f'"{f.name}"' for f in fields(Record))
-        shared = con.sql(f"SELECT claim, {names} FROM read_parquet($path) WHERE claim IN (SELECT claim FROM "
-                         "read_parquet($path) GROUP BY claim HAVING count(*) > 1) ORDER BY claim, report_id",
-                         params={"path": str(self.path)}).to_arrow_reader(READ_BACK_ROWS)
-        group: list[Record] = []
-        claim = None
-        for batch in shared:
-            for row in batch.to_pylist():
-                if row["claim"] != claim and group:
-                    yield group
-                    group = []
-                claim = row.pop("claim")
-                group.append(Record(**row))
-        if group:
-            yield group
-        con.close()
+        try:
+            con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+            con.execute("SET temp_directory = ?", [str(self.path.parent / ".spill")])  # not the working dir
+            names = ", ".join(f'"{f.name}"' for f in fields(Record))
+            shared = con.sql(f"SELECT claim, {names} FROM read_parquet($path) WHERE claim IN (SELECT claim FROM "
+                             "read_parquet($path) GROUP BY claim HAVING count(*) > 1) ORDER BY claim, report_id",
+                             params={"path": str(self.path)}).to_arrow_reader(READ_BACK_ROWS)
+            rows = (row for batch in shared for row in batch.to_pylist())
+            for _, claimed in groupby(rows, key=itemgetter("claim")):
+                yield [Record(**{f.name: row[f.name] for f in fields(Record)}) for row in claimed]
+        finally:
+            con.close()
 
 
 def spooled_plan(spool: RecordSpool) -> MirrorPlan:
